@@ -1,0 +1,152 @@
+/**
+ * buildApp(deps): the HTTP surface. Reading top to bottom: body parsing, the per-request
+ * context and authentication (before any body is read), the routes, and the two places errors
+ * are rendered. It never listens; main.ts does.
+ */
+import { randomUUID } from 'node:crypto';
+import { isUtf8 } from 'node:buffer';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import type { AuditWriter } from './audit/writer.js';
+import type { GatewayIdentity } from './audit/record.js';
+import type { KeyDirectory } from './auth/directory.js';
+import type { GatewayConfig } from './config/load.js';
+import { GatewayError, toOpenAIError } from './errors.js';
+import type { PolicyEngine } from './policy/engine.js';
+import { auditRequest } from './pipeline/audit.js';
+import { authenticate } from './pipeline/authenticate.js';
+import { RequestContext } from './pipeline/context.js';
+import type { UpstreamClient } from './pipeline/forward.js';
+import { sendError } from './pipeline/respond.js';
+import type { RouteTable } from './pipeline/select-route.js';
+import { chatCompletionsRoute } from './routes/chat-completions.js';
+import { embeddingsRoute } from './routes/embeddings.js';
+import { healthRoutes } from './routes/health.js';
+import { modelsRoute } from './routes/models.js';
+
+export interface GatewayDeps {
+  config: GatewayConfig;
+  keys: KeyDirectory;
+  routes: RouteTable;
+  upstream: UpstreamClient;
+  policy: PolicyEngine;
+  audit: AuditWriter;
+  identity: GatewayIdentity;
+  logger: Logger;
+  /** Abort handles of requests in flight, so a shutdown past its grace period can end them. */
+  inFlight: Set<AbortController>;
+  /** Readiness checks beyond "the process is up" (store reachable, …). */
+  readiness: () => Promise<Record<string, unknown>>;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    ctx: RequestContext | null;
+  }
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export function buildApp(deps: GatewayDeps): FastifyInstance {
+  const { config } = deps;
+  const app: FastifyInstance = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    // The audit trail records every request; a second log line per request would only cost time.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: config.server.body_limit,
+    trustProxy: config.server.trust_proxy,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    // A client-supplied request id is kept when it is sane, so traces join up across services.
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : `req_${randomUUID().replaceAll('-', '')}`;
+    },
+  });
+  app.decorateRequest('ctx', null);
+
+  // JSON only, checked strictly: invalid UTF-8 is refused, not silently replaced with U+FFFD.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    const buf = body as Buffer;
+    if (request.ctx) request.ctx.bodyBytes = buf.length;
+    if (!isUtf8(buf)) return done(new GatewayError('invalid_encoding', 'The request body is not valid UTF-8.'), undefined);
+    try {
+      done(null, JSON.parse(buf.toString('utf8')));
+    } catch (err) {
+      done(new GatewayError('invalid_json', `The request body is not valid JSON: ${(err as Error).message}`), undefined);
+    }
+  });
+
+  // Every /v1 request gets its context and is authenticated before its body is read.
+  app.addHook('onRequest', async (request) => {
+    if (!request.url.startsWith('/v1/')) return;
+    const ctx = newContext(request);
+    request.ctx = ctx;
+    ctx.principal = await authenticate(request.headers, deps.keys);
+  });
+
+  chatCompletionsRoute(app, deps);
+  embeddingsRoute(app, deps);
+  modelsRoute(app, deps);
+  healthRoutes(app, deps);
+
+  app.setErrorHandler((err, request, reply) => {
+    const gw = fromFastifyError(err);
+    if (!(err instanceof GatewayError) && gw.code === 'internal_error') request.log.error({ err }, 'unhandled error');
+    if (!request.ctx) {
+      const { status, body } = toOpenAIError(gw);
+      return reply.code(status).send(body);
+    }
+    sendError(reply, request.ctx, gw);
+    auditRequest(request.ctx, deps.audit, deps.identity);
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    const gw = new GatewayError('unknown_endpoint', `Unknown endpoint: ${request.method} ${request.url.split('?')[0]}.`);
+    if (!request.ctx) {
+      const { status, body } = toOpenAIError(gw);
+      return reply.code(status).send(body);
+    }
+    sendError(reply, request.ctx, gw);
+    auditRequest(request.ctx, deps.audit, deps.identity);
+  });
+
+  return app;
+}
+
+function newContext(request: FastifyRequest): RequestContext {
+  const h = request.headers;
+  const lang = h['x-stainless-lang'];
+  const sdk = typeof lang === 'string' ? `${lang}/${String(h['x-stainless-package-version'] ?? '?')}` : null;
+  return new RequestContext(
+    request.id,
+    request.url.split('?')[0]!,
+    request.method,
+    request.ip,
+    typeof h['user-agent'] === 'string' ? h['user-agent'].slice(0, 256) : null,
+    sdk,
+  );
+}
+
+/** Fastify's own errors (content type, body size, …) mapped to the catalog. */
+function fromFastifyError(err: unknown): GatewayError {
+  if (err instanceof GatewayError) return err;
+  const code = (err as { code?: string }).code;
+  switch (code) {
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+    case 'FST_ERR_CTP_INVALID_TYPE':
+      return new GatewayError('unsupported_media_type', 'Content-Type must be application/json.');
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new GatewayError('request_too_large', 'The request body is larger than the gateway accepts (server.body_limit).');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new GatewayError('invalid_json', 'The request body is empty.');
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new GatewayError('invalid_request', 'Content-Length does not match the body.');
+    default:
+      if ((err as { statusCode?: number }).statusCode === 400) {
+        return new GatewayError('invalid_request', (err as Error).message);
+      }
+      return new GatewayError('internal_error', 'The gateway hit an internal error. The request id identifies it in the logs.', { cause: err });
+  }
+}

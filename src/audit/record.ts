@@ -1,0 +1,158 @@
+/**
+ * The audit record: one per request, refused or not, built from the request context once the
+ * request is over. Field names are the signal names of docs/audit-signals.md.
+ */
+import type { RequestContext } from '../pipeline/context.js';
+
+/** Identifies this gateway process in every record it writes. */
+export interface GatewayIdentity {
+  instance: string;
+  version: string;
+  configVersion: string;
+}
+
+export interface AuditRecord {
+  decision_id: string;
+  request_id: string;
+  received_at: string;
+  received_at_ms: number;
+  tenant_id: string | null;
+  team_id: string | null;
+  agent_id: string | null;
+  key_id: string | null;
+  end_user: string | null;
+  client_ip: string;
+  user_agent: string | null;
+  sdk: string | null;
+  endpoint: string;
+  method: string;
+  model_requested: string | null;
+  model_resolved: string | null;
+  provider: string | null;
+  upstream_model: string | null;
+  stream: boolean;
+  body_bytes: number;
+  message_count: number | null;
+  system_prompt_present: boolean | null;
+  input_hash: string | null;
+  input_chars: number | null;
+  input_tokens_estimated: number | null;
+  max_tokens: number | null;
+  temperature: number | null;
+  top_p: number | null;
+  tools_count: number | null;
+  tool_choice: string | null;
+  response_format: string | null;
+  has_images: boolean | null;
+  n: number | null;
+  policy_outcome: string;
+  policy_version: string | null;
+  matched_rules: string[];
+  risk_score: number;
+  cost_estimated_usd: number;
+  cost_usd: number;
+  input_tokens: number | null;
+  output_tokens: number | null;
+  cached_tokens: number | null;
+  reasoning_tokens: number | null;
+  usage_estimated: boolean;
+  price_input_per_mtok: number | null;
+  price_output_per_mtok: number | null;
+  attempts: number;
+  upstream_status: number | null;
+  upstream_error: string | null;
+  upstream_request_id: string | null;
+  time_to_first_token_ms: number | null;
+  upstream_latency_ms: number;
+  gateway_overhead_ms: number;
+  total_latency_ms: number;
+  finish_reason: string | null;
+  output_chars: number;
+  output_hash: string | null;
+  tool_calls_count: number;
+  client_disconnected: boolean;
+  stream_interrupted: boolean;
+  http_status: number;
+  error_code: string | null;
+  error_type: string | null;
+  gateway_instance: string;
+  gateway_version: string;
+  config_version: string;
+}
+
+const ms = (v: number) => Math.round(v * 1000) / 1000;
+
+export function buildAuditRecord(ctx: RequestContext, gateway: GatewayIdentity): AuditRecord {
+  const p = ctx.principal;
+  const f = ctx.facts;
+  const route = ctx.route;
+  const total = ctx.elapsedMs();
+  return {
+    decision_id: ctx.decisionId,
+    request_id: ctx.requestId,
+    received_at: new Date(ctx.receivedAt).toISOString(),
+    received_at_ms: ctx.receivedAt,
+    tenant_id: p?.tenantId ?? null,
+    team_id: p?.teamId ?? null,
+    agent_id: p?.agentId ?? null,
+    key_id: p?.keyId ?? null,
+    end_user: f?.endUser ?? null,
+    client_ip: ctx.clientIp,
+    user_agent: ctx.userAgent,
+    sdk: ctx.sdk,
+    endpoint: ctx.endpoint,
+    method: ctx.method,
+    model_requested: ctx.modelRequested,
+    model_resolved: route?.publicModel ?? null,
+    provider: route?.target.providerName ?? null,
+    upstream_model: route?.target.upstreamModel ?? null,
+    stream: ctx.stream,
+    body_bytes: ctx.bodyBytes,
+    message_count: f?.messageCount ?? null,
+    system_prompt_present: f?.systemPromptPresent ?? null,
+    input_hash: f?.inputHash ?? null,
+    input_chars: f?.inputChars ?? null,
+    input_tokens_estimated: f ? ctx.inputTokensEstimated : null,
+    max_tokens: f?.maxTokens ?? null,
+    temperature: f?.temperature ?? null,
+    top_p: f?.topP ?? null,
+    tools_count: f?.toolsCount ?? null,
+    tool_choice: f?.toolChoice ?? null,
+    response_format: f?.responseFormat ?? null,
+    has_images: f?.hasImages ?? null,
+    n: f?.n ?? null,
+    policy_outcome: ctx.outcome,
+    policy_version: ctx.policyVersion,
+    matched_rules: ctx.matchedRules,
+    risk_score: ctx.riskScore,
+    cost_estimated_usd: ctx.costEstimatedUsd,
+    cost_usd: ctx.costUsd,
+    input_tokens: ctx.usage?.inputTokens ?? null,
+    output_tokens: ctx.usage?.outputTokens ?? null,
+    cached_tokens: ctx.usage?.cachedTokens ?? null,
+    reasoning_tokens: ctx.usage?.reasoningTokens ?? null,
+    usage_estimated: ctx.usageEstimated,
+    price_input_per_mtok: route?.model.price.input ?? null,
+    price_output_per_mtok: route?.model.price.output ?? null,
+    attempts: ctx.attempts,
+    upstream_status: ctx.upstreamStatus,
+    upstream_error: ctx.upstreamError,
+    upstream_request_id: ctx.upstreamRequestId,
+    time_to_first_token_ms: ctx.timeToFirstTokenMs === null ? null : ms(ctx.timeToFirstTokenMs),
+    upstream_latency_ms: ms(ctx.upstreamMs),
+    gateway_overhead_ms: ms(Math.max(0, total - ctx.upstreamMs)),
+    total_latency_ms: ms(total),
+    finish_reason: ctx.finishReason,
+    output_chars: ctx.outputChars,
+    output_hash: ctx.outputHash,
+    tool_calls_count: ctx.toolCallsCount,
+    client_disconnected: ctx.clientDisconnected,
+    stream_interrupted: ctx.streamInterrupted,
+    http_status: ctx.httpStatus,
+    error_code: ctx.error?.code ?? null,
+    error_type: ctx.error?.type ?? null,
+    gateway_instance: gateway.instance,
+    gateway_version: gateway.version,
+    config_version: gateway.configVersion,
+  };
+}

@@ -1,0 +1,80 @@
+/**
+ * Resolves an API key to its principal (tenant → team → agent). Keys declared in the config
+ * file live in memory; keys created at runtime are looked up in the KeyStore once and cached for
+ * `keys.cache_ttl`, so the hot path does not touch the database and a revocation takes effect
+ * within that time.
+ */
+import type { AgentConfig, TeamConfig, TenantConfig } from '../config/schema.js';
+import type { GatewayConfig } from '../config/load.js';
+import type { KeyStore } from '../store/types.js';
+import { hashApiKey } from './api-keys.js';
+
+export interface Principal {
+  readonly tenantId: string;
+  readonly teamId: string;
+  readonly agentId: string;
+  readonly keyId: string;
+  readonly tenant: TenantConfig;
+  readonly team: TeamConfig;
+  readonly agent: AgentConfig;
+}
+
+interface CacheEntry {
+  principal: Principal | null;
+  expiresAt: number;
+}
+
+/** Unknown keys are cached too (briefly), so a flood of bad keys cannot hammer the store. */
+const NEGATIVE_TTL_MS = 1000;
+const MAX_CACHE_ENTRIES = 50_000;
+
+export class KeyDirectory {
+  private readonly declared = new Map<string, Principal>();
+  private readonly cache = new Map<string, CacheEntry>();
+  private readonly agents = new Map<string, { teamId: string; team: TeamConfig; agent: AgentConfig }>();
+
+  constructor(
+    private readonly config: GatewayConfig,
+    private readonly store: KeyStore,
+    private readonly now: () => number = Date.now,
+  ) {
+    for (const [tenantId, tenant] of Object.entries(config.tenants)) {
+      for (const [teamId, team] of Object.entries(tenant.teams)) {
+        for (const [agentId, agent] of Object.entries(team.agents)) {
+          this.agents.set(`${tenantId}/${agentId}`, { teamId, team, agent });
+          for (const key of agent.keys) {
+            const hash = key.hash ?? hashApiKey(key.key!);
+            this.declared.set(hash, { tenantId, teamId, agentId, keyId: key.id, tenant, team, agent });
+          }
+        }
+      }
+    }
+  }
+
+  /** Returns the principal for a presented key, or undefined for an unknown or revoked key. */
+  async resolve(presentedKey: string): Promise<Principal | undefined> {
+    const hash = hashApiKey(presentedKey);
+    const declared = this.declared.get(hash);
+    if (declared) return declared;
+    const now = this.now();
+    const cached = this.cache.get(hash);
+    if (cached && cached.expiresAt > now) return cached.principal ?? undefined;
+
+    const record = await this.store.findByHash(hash);
+    const principal = record && !record.revokedAt ? this.principalFor(record.tenantId, record.agentId, record.id) : undefined;
+    if (this.cache.size >= MAX_CACHE_ENTRIES) this.cache.clear();
+    this.cache.set(hash, {
+      principal: principal ?? null,
+      expiresAt: now + (principal ? this.config.keys.cache_ttl : NEGATIVE_TTL_MS),
+    });
+    return principal;
+  }
+
+  /** The principal a runtime key of this tenant/agent would have; undefined if the config lacks them. */
+  principalFor(tenantId: string, agentId: string, keyId: string): Principal | undefined {
+    const tenant = this.config.tenants[tenantId];
+    const found = this.agents.get(`${tenantId}/${agentId}`);
+    if (!tenant || !found) return undefined;
+    return { tenantId, teamId: found.teamId, agentId, keyId, tenant, team: found.team, agent: found.agent };
+  }
+}

@@ -1,0 +1,220 @@
+/**
+ * The deployment file's schema: the single source for validation, the TypeScript types, the
+ * generated JSON Schema (docs/omega.schema.json) and docs/configuration.md. Every key carries a
+ * `.describe()` so the JSON Schema documents itself.
+ */
+import { z } from 'zod';
+
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+const SIZE_UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
+
+/** A duration: milliseconds as a number, or a string such as `250ms`, `30s`, `5m`, `1h`, `7d`. */
+export const Duration = z
+  .union([z.number().int().nonnegative(), z.string().regex(/^\d+(\.\d+)?\s*(ms|s|m|h|d)$/i, 'a duration such as 250ms, 30s, 5m, 1h')])
+  .transform((v) => {
+    if (typeof v === 'number') return v;
+    const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/i.exec(v)!;
+    return Math.round(Number(m[1]) * DURATION_UNITS[m[2]!.toLowerCase()]!);
+  });
+
+/** A size: bytes as a number, or a string such as `512kb`, `4mb`. */
+export const ByteSize = z
+  .union([z.number().int().positive(), z.string().regex(/^\d+(\.\d+)?\s*(b|kb|mb|gb)$/i, 'a size such as 512kb or 4mb')])
+  .transform((v) => {
+    if (typeof v === 'number') return v;
+    const m = /^(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)$/i.exec(v)!;
+    return Math.round(Number(m[1]) * SIZE_UNITS[m[2]!.toLowerCase()]!);
+  });
+
+const Id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits, dot, dash or underscore (max 64)');
+
+export const PROVIDER_TYPES = ['openai', 'openai-compatible', 'anthropic', 'gemini', 'cohere', 'azure-openai', 'demo'] as const;
+export type ProviderType = (typeof PROVIDER_TYPES)[number];
+
+export const ProviderSchema = z
+  .object({
+    type: z.enum(PROVIDER_TYPES).describe('Which API the provider speaks. `demo` is a built-in local echo upstream for first runs.'),
+    base_url: z.string().url().optional().describe("The provider's API root, e.g. https://api.openai.com/v1. Defaults per type."),
+    api_key: z.string().optional().describe('The credential injected upstream. Use ${ENV} interpolation; never commit a key.'),
+    headers: z.record(z.string(), z.string()).default({}).describe('Extra headers sent upstream with every request (e.g. OpenAI-Organization).'),
+    timeout: Duration.optional().describe('Upstream timeout for this provider; defaults to server.upstream_timeout.'),
+    connections: z.number().int().positive().default(128).describe('Max keep-alive connections to this provider.'),
+  })
+  .strict();
+
+export const PriceSchema = z
+  .object({
+    input: z.number().nonnegative().describe('USD per million input tokens.'),
+    output: z.number().nonnegative().describe('USD per million output tokens.'),
+    cached_input: z.number().nonnegative().optional().describe('USD per million cached input tokens; defaults to `input`.'),
+  })
+  .strict();
+
+export const ModelSchema = z
+  .object({
+    provider: Id.describe('Name of an entry under `providers`.'),
+    model: z.string().min(1).optional().describe('The upstream model name; defaults to the public name.'),
+    price: PriceSchema.default({ input: 0, output: 0 }).describe('Prices per million tokens; used for cost headers, audit and budgets.'),
+    fallbacks: z.array(z.string()).default([]).describe('Public model names to try, in order, when this one fails.'),
+    context_window: z.number().int().positive().optional().describe('Max input+output tokens.'),
+    max_output_tokens: z.number().int().positive().optional().describe('Max output tokens; bounds cost estimates.'),
+    embeddings: z.boolean().default(false).describe('True for embedding models (served by /v1/embeddings).'),
+  })
+  .strict();
+
+export const BudgetSchema = z
+  .object({
+    usd: z.number().nonnegative().describe('Spend limit in USD for one period.'),
+    period: z.enum(['daily', 'weekly', 'monthly', 'total']).default('monthly').describe('When the spend counter resets.'),
+    alerts: z.array(z.number().positive().max(10)).default([]).describe('Fractions of `usd` that raise an alert, e.g. [0.5, 0.8, 1.0].'),
+  })
+  .strict();
+
+export const RateLimitSchema = z
+  .object({
+    rpm: z.number().int().positive().optional().describe('Requests per minute.'),
+    tpm: z.number().int().positive().optional().describe('Tokens per minute.'),
+    per_model: z
+      .record(z.string(), z.object({ rpm: z.number().int().positive().optional(), tpm: z.number().int().positive().optional() }).strict())
+      .default({})
+      .describe('Limits per public model name within this scope.'),
+  })
+  .strict();
+
+export const KeySchema = z
+  .object({
+    id: Id.describe('Key id shown in audit records and the admin API (never the secret).'),
+    hash: z
+      .string()
+      .regex(/^sha256:[0-9a-f]{64}$/, 'sha256:<64 hex digits>')
+      .optional()
+      .describe('sha256 of the key, as printed by `omega keys hash`.'),
+    key: z.string().min(20).optional().describe('The plaintext key (hashed at load); prefer `hash`, or ${ENV} interpolation.'),
+  })
+  .strict()
+  .refine((k) => (k.hash === undefined) !== (k.key === undefined), { message: 'give exactly one of `hash` or `key`' });
+
+const ScopeFields = {
+  budget: BudgetSchema.optional().describe('Spend limit for this scope.'),
+  rate_limits: RateLimitSchema.optional().describe('Request and token quotas for this scope.'),
+  policy: Id.optional().describe('Name of an entry under `policies`; inherited from the enclosing scope when absent.'),
+};
+
+export const AgentSchema = z
+  .object({
+    ...ScopeFields,
+    keys: z.array(KeySchema).default([]).describe('API keys that authenticate as this agent.'),
+  })
+  .strict();
+
+export const TeamSchema = z
+  .object({
+    ...ScopeFields,
+    agents: z.record(Id, AgentSchema).default({}).describe('Agents of this team, by id.'),
+  })
+  .strict();
+
+export const TenantSchema = z
+  .object({
+    ...ScopeFields,
+    name: z.string().optional().describe('Display name.'),
+    models: z.array(z.string()).default(['*']).describe('Public model names this tenant may use; `*` allows every model.'),
+    aliases: z.record(z.string(), z.string()).default({}).describe('Tenant-specific model aliases, e.g. { fast: gpt-5.4-mini }.'),
+    store_content: z.boolean().optional().describe('Store prompt/completion text in audit records; overrides audit.store_content.'),
+    teams: z.record(Id, TeamSchema).default({}).describe('Teams of this tenant, by id.'),
+  })
+  .strict();
+
+export const PolicySchema = z
+  .object({
+    thresholds: z
+      .object({ review: z.number().min(0).max(1).default(0.5), block: z.number().min(0).max(1).default(0.8) })
+      .strict()
+      .default({ review: 0.5, block: 0.8 })
+      .describe('Risk-score thresholds mapping a score to REVIEW and BLOCK.'),
+    review: z
+      .object({
+        mode: z.enum(['hold', 'flag']).default('hold'),
+        timeout: Duration.default(120_000),
+        on_timeout: z.enum(['allow', 'block']).default('block'),
+      })
+      .strict()
+      .default({ mode: 'hold', timeout: 120_000, on_timeout: 'block' })
+      .describe('How REVIEW outcomes are handled.'),
+    rules: z
+      .array(
+        z
+          .object({
+            id: Id,
+            detect: z.string().optional(),
+            when: z.string().optional(),
+            action: z.enum(['allow', 'block', 'review', 'redact', 'log']),
+            shadow: z.boolean().default(false),
+          })
+          .strict(),
+      )
+      .default([])
+      .describe('Ordered rules; see docs/policies.md.'),
+  })
+  .strict();
+
+export const ConfigSchema = z
+  .object({
+    server: z
+      .object({
+        host: z.string().default('0.0.0.0').describe('Interface to listen on.'),
+        port: z.number().int().min(0).max(65535).default(8080).describe('Port to listen on (0 picks a free one).'),
+        body_limit: ByteSize.default(4 * 1024 ** 2).describe('Largest accepted request body; larger bodies get 413.'),
+        upstream_timeout: Duration.default(120_000).describe('Time allowed for an upstream to send response headers, and between body chunks.'),
+        connect_timeout: Duration.default(10_000).describe('Time allowed to open a connection to an upstream.'),
+        shutdown_grace: Duration.default(30_000).describe('On SIGTERM, how long in-flight requests may finish before the process exits.'),
+        trust_proxy: z.boolean().default(false).describe('Take the client IP from X-Forwarded-For (only behind a trusted proxy).'),
+        admin_token: z.string().optional().describe('Bearer token for /admin/* endpoints; admin API disabled when unset.'),
+      })
+      .strict()
+      .default({} as never)
+      .describe('The HTTP listener.'),
+    storage: z
+      .object({
+        url: z.string().default('sqlite://./data/omega.db').describe('sqlite://PATH (embedded default) or postgres://…'),
+      })
+      .strict()
+      .default({} as never)
+      .describe('Durable store for keys, audit records and reviews.'),
+    audit: z
+      .object({
+        durability: z.enum(['batched', 'strict']).default('batched').describe('batched: group commits off the hot path; strict: record durable before forwarding.'),
+        flush_interval: Duration.default(200).describe('batched mode: longest time a record waits in memory before its group commit.'),
+        batch_size: z.number().int().positive().default(500).describe('batched mode: a group commit happens at once when this many records wait.'),
+        store_content: z.boolean().default(false).describe('Store prompt and completion text (default: only hashes and sizes).'),
+      })
+      .strict()
+      .default({} as never)
+      .describe('The audit trail.'),
+    keys: z
+      .object({
+        cache_ttl: Duration.default(5000).describe('How long a runtime-created key stays cached; revocations take effect within this time.'),
+      })
+      .strict()
+      .default({} as never)
+      .describe('Runtime API keys (created with `omega keys create`).'),
+    providers: z.record(Id, ProviderSchema).default({}).describe('Upstream providers by name.'),
+    models: z.record(z.string().min(1), ModelSchema).default({}).describe('Public model names and where they run.'),
+    tenants: z.record(Id, TenantSchema).default({}).describe('Tenants, their teams, agents and keys.'),
+    policies: z.record(Id, PolicySchema).default({}).describe('Named policies referenced by tenants, teams and agents.'),
+    alerts: z
+      .object({ webhook: z.string().optional().describe('URL receiving alert and review notifications (Slack-compatible JSON).') })
+      .strict()
+      .default({})
+      .describe('Notifications.'),
+  })
+  .strict();
+
+export type GatewayConfigInput = z.input<typeof ConfigSchema>;
+export type ParsedConfig = z.output<typeof ConfigSchema>;
+export type ProviderConfig = z.output<typeof ProviderSchema>;
+export type ModelConfig = z.output<typeof ModelSchema>;
+export type TenantConfig = z.output<typeof TenantSchema>;
+export type TeamConfig = z.output<typeof TeamSchema>;
+export type AgentConfig = z.output<typeof AgentSchema>;
+export type PolicyConfig = z.output<typeof PolicySchema>;

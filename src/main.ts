@@ -1,0 +1,172 @@
+/**
+ * Composition root and the one reader of process.env: loads the configuration, opens the
+ * stores, builds the pipeline's dependencies, listens, and shuts down in order (stop accepting,
+ * drain in-flight requests, flush the audit, close the store).
+ */
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance } from 'fastify';
+import { sql, type Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import { buildApp, type GatewayDeps } from './app.js';
+import type { GatewayIdentity } from './audit/record.js';
+import { AuditWriter } from './audit/writer.js';
+import { KeyDirectory } from './auth/directory.js';
+import { loadConfigFile, type GatewayConfig } from './config/load.js';
+import { startDemoUpstream, type DemoUpstream } from './demo/upstream.js';
+import { UpstreamClient } from './pipeline/forward.js';
+import { RouteTable } from './pipeline/select-route.js';
+import { AllowAllPolicyEngine } from './policy/engine.js';
+import { SqliteAuditSink } from './store/sqlite/audit-sink.js';
+import { openSqlite, type SqliteTables } from './store/sqlite/database.js';
+import { SqliteKeyStore } from './store/sqlite/key-store.js';
+import { createLogger } from './telemetry/logger.js';
+
+export const GATEWAY_VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
+
+/** The example configuration shipped with the gateway, used when no file is given. */
+export const EXAMPLE_CONFIG = fileURLToPath(new URL('../omega.example.yaml', import.meta.url));
+
+export interface RunningGateway {
+  app: FastifyInstance;
+  /** e.g. http://127.0.0.1:8080 */
+  url: string;
+  config: GatewayConfig;
+  db: Kysely<SqliteTables>;
+  audit: AuditWriter;
+  /** Graceful stop: drain in-flight requests (up to shutdown_grace), flush the audit, close stores. */
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  config: GatewayConfig;
+  /** Overrides server.port (0 picks a free port). */
+  port?: number;
+  host?: string;
+  logger?: Logger;
+}
+
+export async function startGateway(options: StartOptions): Promise<RunningGateway> {
+  const { config } = options;
+  const logger = options.logger ?? createLogger();
+  const db = await openSqlite(config.storage.url);
+  const keyStore = new SqliteKeyStore(db);
+  const audit = new AuditWriter(new SqliteAuditSink(db), { flushIntervalMs: config.audit.flush_interval, batchSize: config.audit.batch_size }, logger);
+
+  let demo: DemoUpstream | undefined;
+  const baseUrls: Record<string, string> = {};
+  const demoProviders = Object.entries(config.providers).filter(([, p]) => p.type === 'demo');
+  if (demoProviders.length > 0) {
+    demo = await startDemoUpstream();
+    for (const [name] of demoProviders) baseUrls[name] = demo.baseUrl;
+    logger.warn({ providers: demoProviders.map(([n]) => n) }, 'demo upstream started: models of these providers answer with an echo, not a real model');
+  }
+
+  const identity: GatewayIdentity = { instance: `${hostname()}:${process.pid}`, version: GATEWAY_VERSION, configVersion: config.version };
+  const upstream = new UpstreamClient(config);
+  const deps: GatewayDeps = {
+    config,
+    keys: new KeyDirectory(config, keyStore),
+    routes: new RouteTable(config, baseUrls),
+    upstream,
+    policy: new AllowAllPolicyEngine(),
+    audit,
+    identity,
+    logger,
+    inFlight: new Set(),
+    readiness: async () => {
+      await sql`select 1`.execute(db);
+      return { storage: 'ok' };
+    },
+  };
+  const app = buildApp(deps);
+  const address = await app.listen({ port: options.port ?? config.server.port, host: options.host ?? config.server.host });
+  const url = address.replace('[::]', '127.0.0.1').replace('0.0.0.0', '127.0.0.1');
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      // Past the grace period, in-flight requests are aborted; each still writes its audit record.
+      const grace = setTimeout(() => {
+        logger.warn({ inFlight: deps.inFlight.size }, 'shutdown grace period over; aborting in-flight requests');
+        for (const abort of deps.inFlight) abort.abort();
+      }, config.server.shutdown_grace);
+      try {
+        await app.close();
+      } finally {
+        clearTimeout(grace);
+        await audit.close();
+        await upstream.close();
+        await demo?.close();
+        await db.destroy();
+      }
+    })());
+
+  return { app, url, config, db, audit, close };
+}
+
+/** Resolves which configuration file to use: --config, then OMEGA_CONFIG, then ./omega.yaml's absence → the example. */
+export function configPathFrom(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  return flag ?? env.OMEGA_CONFIG ?? EXAMPLE_CONFIG;
+}
+
+/** `omega serve`: start, print the first-run banner, stop cleanly on SIGTERM/SIGINT. */
+export async function serve(options: { config?: string; port?: number }): Promise<void> {
+  const logger = createLogger(process.env.OMEGA_LOG_LEVEL ?? 'info');
+  const path = configPathFrom(options.config);
+  const config = loadConfigFile(path, process.env);
+  const gateway = await startGateway({ config, port: options.port, logger });
+  logger.info({ url: gateway.url, config: config.source, configVersion: config.version }, 'gateway listening');
+  process.stdout.write(banner(gateway));
+
+  let signals = 0;
+  const stop = (signal: string) => {
+    if (++signals > 1) process.exit(1);
+    logger.info({ signal }, 'shutting down: draining in-flight requests');
+    gateway.close().then(
+      () => process.exit(0),
+      (err) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+function banner(gateway: RunningGateway): string {
+  const { config, url } = gateway;
+  const lines = ['', `  OmegaEngine Gateway ${GATEWAY_VERSION} on ${url}`, `  config:  ${config.source}`, `  storage: ${config.storage.url}`];
+  const demoModel = Object.entries(config.models).find(([, m]) => config.providers[m.provider]?.type === 'demo')?.[0];
+  const demoKey = demoModel && firstPlaintextKey(config, demoModel);
+  if (demoModel && demoKey) {
+    lines.push(
+      '',
+      `  Try it (model "${demoModel}" is the built-in demo upstream, an echo):`,
+      `    curl ${url}/v1/chat/completions \\`,
+      `      -H "Authorization: Bearer ${demoKey}" -H "Content-Type: application/json" \\`,
+      `      -d '{"model":"${demoModel}","messages":[{"role":"user","content":"Hello"}]}'`,
+    );
+  }
+  const missing = Object.entries(config.missingCredentials);
+  if (missing.length > 0) {
+    lines.push('', '  Providers without a credential (their models answer 503 until it is set):');
+    for (const [provider, variable] of missing) lines.push(`    ${provider}: set ${variable}`);
+  }
+  return lines.join('\n') + '\n\n';
+}
+
+function firstPlaintextKey(config: GatewayConfig, model: string): string | undefined {
+  for (const tenant of Object.values(config.tenants)) {
+    if (!tenant.models.includes('*') && !tenant.models.includes(model)) continue;
+    for (const team of Object.values(tenant.teams)) {
+      for (const agent of Object.values(team.agents)) {
+        const key = agent.keys.find((k) => k.key)?.key;
+        if (key) return key;
+      }
+    }
+  }
+  return undefined;
+}

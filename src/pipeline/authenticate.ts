@@ -1,0 +1,25 @@
+/** Stage: the bearer key (or `api-key` header, as Azure clients send) resolves to a principal, or 401. */
+import type { IncomingHttpHeaders } from 'node:http';
+import type { KeyDirectory, Principal } from '../auth/directory.js';
+import { GatewayError } from '../errors.js';
+
+export async function authenticate(headers: IncomingHttpHeaders, keys: KeyDirectory): Promise<Principal> {
+  const key = presentedKey(headers);
+  if (!key) {
+    throw new GatewayError('invalid_api_key', 'Missing API key. Send it as "Authorization: Bearer <key>".');
+  }
+  const principal = await keys.resolve(key);
+  // One message for unknown and revoked keys: a caller learns nothing about which keys exist.
+  if (!principal) throw new GatewayError('invalid_api_key', 'Incorrect or revoked API key.');
+  return principal;
+}
+
+function presentedKey(headers: IncomingHttpHeaders): string | undefined {
+  const auth = headers.authorization;
+  if (auth) {
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(auth);
+    return m?.[1];
+  }
+  const apiKey = headers['api-key'] ?? headers['x-api-key'];
+  return typeof apiKey === 'string' && apiKey.length > 0 ? apiKey : undefined;
+}

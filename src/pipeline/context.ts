@@ -1,0 +1,102 @@
+/**
+ * The one object every stage reads and writes for a request. Fields are declared with initial
+ * values so V8 keeps a single shape for all contexts. The audit record is built from it.
+ */
+import { randomUUID } from 'node:crypto';
+import type { GatewayError } from '../errors.js';
+import type { Principal } from '../auth/directory.js';
+import type { ResolvedRoute } from './select-route.js';
+
+export type PolicyOutcome = 'ALLOW' | 'REVIEW' | 'BLOCK';
+
+/** What the gateway could read from the request body, for policy, cost estimates and audit. */
+export interface RequestFacts {
+  messageCount: number;
+  systemPromptPresent: boolean;
+  /** sha256 (hex) of the canonical input: JSON of `messages` (chat) or `input` (embeddings). */
+  inputHash: string;
+  inputChars: number;
+  maxTokens: number | null;
+  temperature: number | null;
+  topP: number | null;
+  toolsCount: number;
+  toolChoice: string | null;
+  responseFormat: string | null;
+  hasImages: boolean;
+  n: number;
+  endUser: string | null;
+}
+
+export interface Usage {
+  inputTokens: number;
+  outputTokens: number;
+  cachedTokens: number;
+  reasoningTokens: number;
+}
+
+export class RequestContext {
+  readonly decisionId = `dec_${randomUUID().replaceAll('-', '')}`;
+  readonly receivedAt = Date.now();
+  /** performance.now() at arrival; all durations are measured against it. */
+  readonly startedAt = performance.now();
+
+  principal: Principal | undefined = undefined;
+  modelRequested: string | null = null;
+  route: ResolvedRoute | undefined = undefined;
+  stream = false;
+  /** The client asked for `stream_options.include_usage`; otherwise the usage chunk is not forwarded. */
+  clientWantsUsage = false;
+  bodyBytes = 0;
+  facts: RequestFacts | undefined = undefined;
+  inputTokensEstimated = 0;
+
+  outcome: PolicyOutcome = 'ALLOW';
+  riskScore = 0;
+  policyVersion: string | null = null;
+  matchedRules: string[] = [];
+
+  costEstimatedUsd = 0;
+  costUsd = 0;
+  usage: Usage | undefined = undefined;
+  /** True when usage was counted by the gateway (stream cut short) rather than reported by the provider. */
+  usageEstimated = false;
+
+  attempts = 0;
+  upstreamStatus: number | null = null;
+  upstreamRequestId: string | null = null;
+  upstreamError: string | null = null;
+  /** Time spent waiting on the provider (headers and body), excluded from gateway overhead. */
+  upstreamMs = 0;
+  timeToFirstTokenMs: number | null = null;
+  finishReason: string | null = null;
+  outputChars = 0;
+  outputHash: string | null = null;
+  toolCallsCount = 0;
+  clientDisconnected = false;
+  streamInterrupted = false;
+
+  httpStatus = 200;
+  error: GatewayError | undefined = undefined;
+  /** Set once the audit record is queued; guarantees exactly one record per request. */
+  audited = false;
+
+  constructor(
+    readonly requestId: string,
+    readonly endpoint: string,
+    readonly method: string,
+    readonly clientIp: string,
+    readonly userAgent: string | null,
+    /** The client SDK, from `x-stainless-lang`/`x-stainless-package-version` (OpenAI/Anthropic SDKs). */
+    readonly sdk: string | null,
+  ) {}
+
+  /** Milliseconds since arrival. */
+  elapsedMs(): number {
+    return performance.now() - this.startedAt;
+  }
+
+  /** Milliseconds spent in the gateway itself: everything but the wait on the provider. */
+  gatewayMs(): number {
+    return Math.max(0, this.elapsedMs() - this.upstreamMs);
+  }
+}

@@ -1,0 +1,229 @@
+/**
+ * Stage: send the translated request to the provider over a keep-alive undici pool and bring
+ * the answer back — whole for JSON, chunk by chunk for streams (never buffered). Transport
+ * failures become catalog errors: timeouts 504, refused/reset connections 502.
+ */
+import { createHash, type Hash } from 'node:crypto';
+import { once } from 'node:events';
+import type { ServerResponse } from 'node:http';
+import { createParser } from 'eventsource-parser';
+import { Agent, errors as undiciErrors, type Dispatcher } from 'undici';
+import type { GatewayConfig } from '../config/load.js';
+import { GatewayError, toOpenAIError } from '../errors.js';
+import type { ChatCompletionChunk, UpstreamRequest } from '../providers/adapter.js';
+import type { RequestContext } from './context.js';
+import { usageFromOpenAI } from './meter.js';
+import type { ResolvedRoute } from './select-route.js';
+
+/** One connection pool set per provider, so one provider's slowness cannot starve another's. */
+export class UpstreamClient {
+  private readonly agents = new Map<string, Agent>();
+
+  constructor(private readonly config: GatewayConfig) {
+    for (const [name, provider] of Object.entries(config.providers)) {
+      this.agents.set(
+        name,
+        new Agent({
+          connections: provider.connections,
+          keepAliveTimeout: 30_000,
+          connect: { timeout: config.server.connect_timeout },
+        }),
+      );
+    }
+  }
+
+  timeoutFor(route: ResolvedRoute): number {
+    return route.target.provider.timeout ?? this.config.server.upstream_timeout;
+  }
+
+  /** Sends the request; resolves when response headers arrive. Transport errors are mapped. */
+  async send(ctx: RequestContext, route: ResolvedRoute, req: UpstreamRequest, signal: AbortSignal): Promise<Dispatcher.ResponseData> {
+    const agent = this.agents.get(route.target.providerName)!;
+    const url = new URL(req.url);
+    const timeout = this.timeoutFor(route);
+    ctx.attempts++;
+    const started = performance.now();
+    try {
+      const res = await agent.request({
+        origin: url.origin,
+        path: url.pathname + url.search,
+        method: req.method,
+        headers: req.headers,
+        body: req.body,
+        signal,
+        headersTimeout: timeout,
+        bodyTimeout: timeout,
+      });
+      ctx.upstreamStatus = res.statusCode;
+      ctx.upstreamRequestId = route.adapter.requestId(res.headers) ?? null;
+      return res;
+    } catch (err) {
+      throw transportError(ctx, route, err);
+    } finally {
+      ctx.upstreamMs += performance.now() - started;
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.agents.values()].map((a) => a.close()));
+  }
+}
+
+/** Reads a whole JSON answer; provider errors and non-JSON bodies become GatewayErrors. */
+export async function readJsonAnswer(
+  ctx: RequestContext,
+  route: ResolvedRoute,
+  res: Dispatcher.ResponseData,
+): Promise<{ json: unknown; text: string }> {
+  const started = performance.now();
+  let text: string;
+  try {
+    text = await res.body.text();
+  } catch (err) {
+    throw transportError(ctx, route, err);
+  } finally {
+    ctx.upstreamMs += performance.now() - started;
+  }
+  if (res.statusCode < 200 || res.statusCode >= 300) throw providerError(ctx, route, res, text);
+  try {
+    return { json: JSON.parse(text), text };
+  } catch {
+    const err = new GatewayError('upstream_invalid_response', `Provider "${route.target.providerName}" returned a response that is not JSON (HTTP ${res.statusCode}).`);
+    ctx.upstreamError = err.message;
+    throw err;
+  }
+}
+
+export function providerError(ctx: RequestContext, route: ResolvedRoute, res: Dispatcher.ResponseData, text: string): GatewayError {
+  const err = route.adapter.mapError(res.statusCode, text, res.headers, route.target);
+  ctx.upstreamError = err.message;
+  return err;
+}
+
+/**
+ * Pipes a provider's event stream to the client as OpenAI SSE chunks. Response headers must be
+ * written by the caller only after this function has seen a 2xx (it calls `writeHead`), so an
+ * upstream refusal can still be answered as a normal JSON error. Never throws once the client
+ * stream has started: failures end the stream with an error event and are recorded on ctx.
+ */
+export async function pipeStream(
+  ctx: RequestContext,
+  route: ResolvedRoute,
+  res: Dispatcher.ResponseData,
+  out: ServerResponse,
+  writeHead: () => void,
+  abort: AbortController,
+): Promise<void> {
+  if (res.statusCode < 200 || res.statusCode >= 300) {
+    throw providerError(ctx, route, res, await res.body.text().catch(() => ''));
+  }
+  const contentType = String(res.headers['content-type'] ?? '');
+  if (!contentType.includes('text/event-stream')) {
+    await res.body.dump().catch(() => undefined);
+    const err = new GatewayError('upstream_invalid_response', `Provider "${route.target.providerName}" answered a stream request with "${contentType || 'no content type'}" instead of an event stream.`);
+    ctx.upstreamError = err.message;
+    throw err;
+  }
+
+  const translator = route.adapter.chatStream(route.target);
+  const outputHash = createHash('sha256');
+  let backpressure = false;
+  const forward = (chunk: ChatCompletionChunk) => {
+    const payload = observeChunk(ctx, chunk, outputHash);
+    if (payload !== undefined && !out.write(`data: ${payload}\n\n`)) backpressure = true;
+  };
+  const parser = createParser({
+    onEvent: (event) => {
+      for (const chunk of translator.push({ event: event.event, data: event.data })) forward(chunk);
+    },
+  });
+
+  const onClientClose = () => {
+    if (!out.writableFinished) {
+      ctx.clientDisconnected = true;
+      abort.abort();
+    }
+  };
+  out.on('close', onClientClose);
+  writeHead();
+  const started = performance.now();
+  const decoder = new TextDecoder();
+  try {
+    for await (const buf of res.body) {
+      parser.feed(decoder.decode(buf as Buffer, { stream: true }));
+      if (translator.error) throw translator.error;
+      if (backpressure) {
+        backpressure = false;
+        await once(out, 'drain', { signal: abort.signal });
+      }
+    }
+    for (const chunk of translator.end()) forward(chunk);
+    if (translator.error) throw translator.error;
+    out.end('data: [DONE]\n\n');
+  } catch (err) {
+    ctx.streamInterrupted = true;
+    if (ctx.clientDisconnected) {
+      ctx.upstreamError ??= 'client disconnected; upstream request aborted';
+    } else {
+      const gw = err instanceof GatewayError ? err : transportError(ctx, route, err);
+      ctx.upstreamError = gw.message;
+      ctx.error = gw;
+      // OpenAI SDKs raise an APIError for a data event carrying `error`.
+      out.end(`data: ${JSON.stringify(toOpenAIError(gw).body)}\n\n`);
+    }
+    res.body.destroy();
+  } finally {
+    out.off('close', onClientClose);
+    ctx.upstreamMs += performance.now() - started;
+    ctx.outputHash = outputHash.digest('hex');
+  }
+}
+
+/**
+ * Records what a chunk tells the meter and audit, and returns the payload to forward, or
+ * undefined for the usage-only chunk the client did not ask for (the gateway forces usage
+ * reporting upstream; clients that did not request it must not see the extra chunk).
+ */
+function observeChunk(ctx: RequestContext, chunk: ChatCompletionChunk, outputHash: Hash): string | undefined {
+  for (const choice of chunk.choices) {
+    const delta = choice.delta;
+    if (delta?.content) {
+      if (ctx.timeToFirstTokenMs === null) ctx.timeToFirstTokenMs = ctx.elapsedMs();
+      ctx.outputChars += delta.content.length;
+      outputHash.update(delta.content);
+    }
+    if (delta?.tool_calls) {
+      if (ctx.timeToFirstTokenMs === null) ctx.timeToFirstTokenMs = ctx.elapsedMs();
+      for (const call of delta.tool_calls) if (call.id) ctx.toolCallsCount++;
+    }
+    if (choice.finish_reason) ctx.finishReason = choice.finish_reason;
+  }
+  if (chunk.usage) {
+    ctx.usage = usageFromOpenAI(chunk.usage);
+    if (!ctx.clientWantsUsage) {
+      if (chunk.choices.length === 0) return undefined;
+      chunk = { ...chunk, usage: null };
+    }
+  }
+  return JSON.stringify(chunk);
+}
+
+function transportError(ctx: RequestContext, route: ResolvedRoute, err: unknown): GatewayError {
+  if (err instanceof GatewayError) return err;
+  const provider = route.target.providerName;
+  let gw: GatewayError;
+  if (
+    err instanceof undiciErrors.HeadersTimeoutError ||
+    err instanceof undiciErrors.BodyTimeoutError ||
+    err instanceof undiciErrors.ConnectTimeoutError
+  ) {
+    gw = new GatewayError('upstream_timeout', `Provider "${provider}" did not answer in time.`, { cause: err });
+  } else if (ctx.clientDisconnected || (err as Error)?.name === 'AbortError') {
+    gw = new GatewayError('upstream_error', 'The request was aborted because the client disconnected.', { cause: err });
+  } else {
+    const code = (err as { code?: string })?.code ?? 'unknown';
+    gw = new GatewayError('upstream_unreachable', `Provider "${provider}" could not be reached (${code}).`, { cause: err });
+  }
+  ctx.upstreamError = gw.message;
+  return gw;
+}

@@ -1,0 +1,46 @@
+/**
+ * Stage: turn usage into dollars. Provider-reported usage is the truth; when a stream is cut
+ * short before the provider reports it, the gateway counts what was delivered (estimated).
+ */
+import type { CompletionUsage } from 'openai/resources/completions';
+import type { ModelConfig } from '../config/schema.js';
+import type { RequestContext, Usage } from './context.js';
+import { estimateTokens } from './read-request.js';
+
+export function usageFromOpenAI(u: CompletionUsage | { prompt_tokens?: number; total_tokens?: number } | null | undefined): Usage | undefined {
+  if (!u) return undefined;
+  const usage = u as Partial<CompletionUsage>;
+  return {
+    inputTokens: usage.prompt_tokens ?? 0,
+    outputTokens: usage.completion_tokens ?? 0,
+    cachedTokens: usage.prompt_tokens_details?.cached_tokens ?? 0,
+    reasoningTokens: usage.completion_tokens_details?.reasoning_tokens ?? 0,
+  };
+}
+
+/**
+ * USD for `usage` at the model's prices (per million tokens). Cached input is billed at
+ * `cached_input` (default: the input price); reasoning tokens are part of output tokens.
+ */
+export function costOf(usage: Usage, price: ModelConfig['price']): number {
+  const uncached = Math.max(0, usage.inputTokens - usage.cachedTokens);
+  const cachedPrice = price.cached_input ?? price.input;
+  return (uncached * price.input + usage.cachedTokens * cachedPrice + usage.outputTokens * price.output) / 1_000_000;
+}
+
+/** The cost estimate before forwarding: estimated input tokens only (output is unknown yet). */
+export function estimateCost(ctx: RequestContext, price: ModelConfig['price']): number {
+  return (ctx.inputTokensEstimated * price.input) / 1_000_000;
+}
+
+/** Settles ctx.usage and ctx.costUsd once the upstream exchange is over, on every path. */
+export function meter(ctx: RequestContext): void {
+  const route = ctx.route;
+  if (!route) return;
+  if (!ctx.usage && ctx.upstreamStatus !== null && ctx.upstreamStatus < 400) {
+    // A stream that ended before the provider's usage chunk: bill what was delivered.
+    ctx.usage = { inputTokens: ctx.inputTokensEstimated, outputTokens: estimateTokens(ctx.outputChars), cachedTokens: 0, reasoningTokens: 0 };
+    ctx.usageEstimated = true;
+  }
+  if (ctx.usage) ctx.costUsd = costOf(ctx.usage, route.model.price);
+}

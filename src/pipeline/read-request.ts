@@ -1,0 +1,148 @@
+/**
+ * Stage: check the shape of a chat or embeddings body by hand (cheaper than a schema on the hot
+ * path) and record what policy, cost estimates and the audit need to know about it. Every
+ * refusal names the offending field as OpenAI's `param`.
+ */
+import { createHash } from 'node:crypto';
+import { GatewayError } from '../errors.js';
+import type { ChatRequest, EmbeddingsRequest } from '../providers/adapter.js';
+import type { RequestContext, RequestFacts } from './context.js';
+
+const ROLES = new Set(['system', 'developer', 'user', 'assistant', 'tool', 'function']);
+
+/** Rough input-token estimate (≈4 characters a token) until a tokenizer runs; used for the cost estimate. */
+export function estimateTokens(chars: number): number {
+  return Math.ceil(chars / 4);
+}
+
+export function readChatRequest(ctx: RequestContext, raw: unknown): ChatRequest {
+  const body = requireObject(raw);
+  const model = requireModel(body);
+  const messages = body.messages;
+  if (!Array.isArray(messages) || messages.length === 0) {
+    throw invalid(messages === undefined ? 'Missing required parameter: messages.' : 'messages must be a non-empty array.', 'messages');
+  }
+  let systemPromptPresent = false;
+  let hasImages = false;
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i] as Record<string, unknown> | null;
+    if (m === null || typeof m !== 'object' || Array.isArray(m)) throw invalid(`messages[${i}] must be an object.`, `messages[${i}]`);
+    if (typeof m.role !== 'string' || !ROLES.has(m.role)) {
+      throw invalid(`messages[${i}].role must be one of ${[...ROLES].join(', ')}.`, `messages[${i}].role`);
+    }
+    if (m.role === 'system' || m.role === 'developer') systemPromptPresent = true;
+    const content = m.content;
+    if (Array.isArray(content)) {
+      for (const part of content) if (part && (part as { type?: unknown }).type === 'image_url') hasImages = true;
+    } else if (content !== undefined && content !== null && typeof content !== 'string') {
+      throw invalid(`messages[${i}].content must be a string or an array of content parts.`, `messages[${i}].content`);
+    }
+  }
+  optional(body, 'stream', 'boolean');
+  optional(body, 'temperature', 'number');
+  optional(body, 'top_p', 'number');
+  optional(body, 'user', 'string');
+  const maxTokens = optionalInt(body, 'max_completion_tokens') ?? optionalInt(body, 'max_tokens');
+  const n = optionalInt(body, 'n') ?? 1;
+  if (n < 1) throw invalid('n must be at least 1.', 'n');
+  if (body.tools !== undefined && !Array.isArray(body.tools)) throw invalid('tools must be an array.', 'tools');
+  if (body.stream_options !== undefined && (body.stream_options === null || typeof body.stream_options !== 'object')) {
+    throw invalid('stream_options must be an object.', 'stream_options');
+  }
+
+  const canonical = JSON.stringify(messages);
+  const facts: RequestFacts = {
+    messageCount: messages.length,
+    systemPromptPresent,
+    inputHash: sha256(canonical),
+    inputChars: canonical.length,
+    maxTokens,
+    temperature: (body.temperature as number | undefined) ?? null,
+    topP: (body.top_p as number | undefined) ?? null,
+    toolsCount: Array.isArray(body.tools) ? body.tools.length : 0,
+    toolChoice: body.tool_choice === undefined ? null : typeof body.tool_choice === 'string' ? body.tool_choice : 'function',
+    responseFormat: (body.response_format as { type?: string } | undefined)?.type ?? null,
+    hasImages,
+    n,
+    endUser: (body.user as string | undefined) ?? null,
+  };
+  ctx.modelRequested = model;
+  ctx.facts = facts;
+  ctx.stream = body.stream === true;
+  ctx.clientWantsUsage = (body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true;
+  ctx.inputTokensEstimated = estimateTokens(facts.inputChars);
+  return body as unknown as ChatRequest;
+}
+
+export function readEmbeddingsRequest(ctx: RequestContext, raw: unknown): EmbeddingsRequest {
+  const body = requireObject(raw);
+  const model = requireModel(body);
+  const input = body.input;
+  const valid =
+    (typeof input === 'string' && input.length > 0) ||
+    (Array.isArray(input) &&
+      input.length > 0 &&
+      (input.every((x) => typeof x === 'string') ||
+        input.every((x) => typeof x === 'number') ||
+        input.every((x) => Array.isArray(x) && x.every((t) => typeof t === 'number'))));
+  if (!valid) {
+    throw invalid(
+      input === undefined ? 'Missing required parameter: input.' : 'input must be a non-empty string, array of strings, or array of token arrays.',
+      'input',
+    );
+  }
+  optional(body, 'encoding_format', 'string');
+  optional(body, 'user', 'string');
+  const canonical = JSON.stringify(input);
+  ctx.modelRequested = model;
+  ctx.facts = {
+    messageCount: Array.isArray(input) ? input.length : 1,
+    systemPromptPresent: false,
+    inputHash: sha256(canonical),
+    inputChars: canonical.length,
+    maxTokens: null,
+    temperature: null,
+    topP: null,
+    toolsCount: 0,
+    toolChoice: null,
+    responseFormat: null,
+    hasImages: false,
+    n: 1,
+    endUser: (body.user as string | undefined) ?? null,
+  };
+  ctx.inputTokensEstimated = estimateTokens(canonical.length);
+  return body as unknown as EmbeddingsRequest;
+}
+
+function requireObject(raw: unknown): Record<string, unknown> {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw invalid('The request body must be a JSON object.', null);
+  }
+  return raw as Record<string, unknown>;
+}
+
+function requireModel(body: Record<string, unknown>): string {
+  if (body.model === undefined) throw invalid('Missing required parameter: model.', 'model');
+  if (typeof body.model !== 'string' || body.model.length === 0) throw invalid('model must be a non-empty string.', 'model');
+  return body.model;
+}
+
+function optional(body: Record<string, unknown>, key: string, type: 'string' | 'number' | 'boolean'): void {
+  const v = body[key];
+  if (v !== undefined && v !== null && typeof v !== type) throw invalid(`${key} must be a ${type}.`, key);
+}
+
+function optionalInt(body: Record<string, unknown>, key: string): number | null {
+  const v = body[key];
+  if (v === undefined || v === null) return null;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw invalid(`${key} must be a non-negative integer.`, key);
+  return v;
+}
+
+function invalid(message: string, param: string | null): GatewayError {
+  return new GatewayError('invalid_request', message, { param });
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}

@@ -1,0 +1,40 @@
+/**
+ * Everything a client receives besides the provider's answer: the `x-omega-*` headers (on every
+ * /v1 response, errors included) and errors in the OpenAI shape.
+ */
+import type { FastifyReply } from 'fastify';
+import { asGatewayError, toOpenAIError } from '../errors.js';
+import type { RequestContext } from './context.js';
+
+/** The gateway's headers for this request; cost is the actual figure once known, else the estimate. */
+export function omegaHeaders(ctx: RequestContext): Record<string, string> {
+  const headers: Record<string, string> = {
+    'x-request-id': ctx.requestId,
+    'x-omega-decision-id': ctx.decisionId,
+    'x-omega-risk-score': ctx.riskScore.toFixed(2),
+    'x-omega-policy-outcome': ctx.outcome,
+    'x-omega-cost-usd': formatUsd(ctx.usage ? ctx.costUsd : ctx.costEstimatedUsd),
+    'x-omega-latency-ms': ctx.gatewayMs().toFixed(2),
+  };
+  if (ctx.route) headers['x-omega-model'] = ctx.route.publicModel;
+  if (ctx.upstreamRequestId) headers['x-omega-upstream-request-id'] = ctx.upstreamRequestId;
+  return headers;
+}
+
+/** Sends `err` as an OpenAI error with the gateway headers, and records it on the context. */
+export function sendError(reply: FastifyReply, ctx: RequestContext, err: unknown): void {
+  const gw = asGatewayError(err);
+  ctx.error = gw;
+  ctx.httpStatus = gw.status;
+  // Refused before reaching a provider: the gateway's decision was to block it.
+  if (ctx.upstreamStatus === null && ctx.attempts === 0) ctx.outcome = 'BLOCK';
+  const { status, body } = toOpenAIError(gw);
+  const headers = omegaHeaders(ctx);
+  if (gw.headers) Object.assign(headers, gw.headers);
+  if (!gw.retryable) headers['x-should-retry'] = 'false';
+  reply.code(status).headers(headers).type('application/json; charset=utf-8').send(JSON.stringify(body));
+}
+
+function formatUsd(usd: number): string {
+  return usd === 0 ? '0' : usd.toFixed(8).replace(/0+$/, '');
+}

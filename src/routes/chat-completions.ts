@@ -1,0 +1,66 @@
+/** POST /v1/chat/completions — the stage order, top to bottom. */
+import type { FastifyInstance } from 'fastify';
+import type { ChatCompletion } from 'openai/resources/chat/completions';
+import { createHash } from 'node:crypto';
+import type { GatewayDeps } from '../app.js';
+import type { RequestContext } from '../pipeline/context.js';
+import { evaluatePolicy } from '../pipeline/evaluate-policy.js';
+import { pipeStream, readJsonAnswer } from '../pipeline/forward.js';
+import { estimateCost, meter, usageFromOpenAI } from '../pipeline/meter.js';
+import { readChatRequest } from '../pipeline/read-request.js';
+import { omegaHeaders } from '../pipeline/respond.js';
+import { runProxied } from './proxied.js';
+
+const SSE_HEADERS = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-cache',
+  connection: 'keep-alive',
+  'x-accel-buffering': 'no',
+};
+
+export function chatCompletionsRoute(app: FastifyInstance, deps: GatewayDeps): void {
+  app.post('/v1/chat/completions', (request, reply) =>
+    runProxied(deps, request, reply, async (ctx, abort) => {
+      const body = readChatRequest(ctx, request.body);
+      const route = deps.routes.resolve(body.model, ctx.principal!, 'chat');
+      ctx.route = route;
+      ctx.costEstimatedUsd = estimateCost(ctx, route.model.price);
+      evaluatePolicy(ctx, body, deps.policy);
+
+      const upstreamRequest = route.adapter.chatRequest(body, route.target);
+      const res = await deps.upstream.send(ctx, route, upstreamRequest, abort.signal);
+      if (ctx.stream) {
+        const writeHead = () => {
+          reply.hijack();
+          reply.raw.writeHead(200, { ...SSE_HEADERS, ...omegaHeaders(ctx) });
+        };
+        await pipeStream(ctx, route, res, reply.raw, writeHead, abort);
+        return;
+      }
+      const { json, text } = await readJsonAnswer(ctx, route, res);
+      const completion = route.adapter.chatResponse(json, route.target);
+      observeCompletion(ctx, completion);
+      meter(ctx);
+      // An untranslated answer goes back as the provider's bytes: no re-encoding.
+      reply
+        .headers(omegaHeaders(ctx))
+        .type('application/json')
+        .send(completion === json ? text : JSON.stringify(completion));
+    }),
+  );
+}
+
+function observeCompletion(ctx: RequestContext, completion: ChatCompletion): void {
+  ctx.usage = usageFromOpenAI(completion.usage);
+  const hash = createHash('sha256');
+  for (const choice of completion.choices) {
+    const content = choice.message?.content;
+    if (content) {
+      ctx.outputChars += content.length;
+      hash.update(content);
+    }
+    ctx.toolCallsCount += choice.message?.tool_calls?.length ?? 0;
+    ctx.finishReason ??= choice.finish_reason ?? null;
+  }
+  ctx.outputHash = hash.digest('hex');
+}

@@ -1,0 +1,36 @@
+/** POST /v1/embeddings */
+import type { FastifyInstance } from 'fastify';
+import type { GatewayDeps } from '../app.js';
+import { GatewayError } from '../errors.js';
+import { evaluatePolicy } from '../pipeline/evaluate-policy.js';
+import { readJsonAnswer } from '../pipeline/forward.js';
+import { estimateCost, meter, usageFromOpenAI } from '../pipeline/meter.js';
+import { readEmbeddingsRequest } from '../pipeline/read-request.js';
+import { omegaHeaders } from '../pipeline/respond.js';
+import { runProxied } from './proxied.js';
+
+export function embeddingsRoute(app: FastifyInstance, deps: GatewayDeps): void {
+  app.post('/v1/embeddings', (request, reply) =>
+    runProxied(deps, request, reply, async (ctx, abort) => {
+      const body = readEmbeddingsRequest(ctx, request.body);
+      const route = deps.routes.resolve(body.model, ctx.principal!, 'embeddings');
+      ctx.route = route;
+      const { embeddingsRequest, embeddingsResponse } = route.adapter;
+      if (!embeddingsRequest || !embeddingsResponse) {
+        throw new GatewayError('invalid_request', `The provider of "${route.publicModel}" has no embeddings API.`, { param: 'model' });
+      }
+      ctx.costEstimatedUsd = estimateCost(ctx, route.model.price);
+      evaluatePolicy(ctx, body, deps.policy);
+
+      const res = await deps.upstream.send(ctx, route, embeddingsRequest(body, route.target), abort.signal);
+      const { json, text } = await readJsonAnswer(ctx, route, res);
+      const embeddings = embeddingsResponse(json, route.target);
+      ctx.usage = usageFromOpenAI(embeddings.usage);
+      meter(ctx);
+      reply
+        .headers(omegaHeaders(ctx))
+        .type('application/json')
+        .send(embeddings === json ? text : JSON.stringify(embeddings));
+    }),
+  );
+}

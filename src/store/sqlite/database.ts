@@ -1,0 +1,76 @@
+/**
+ * The embedded store: one SQLite file (WAL mode) behind Kysely. Opening it runs the migrations,
+ * so a fresh `./data/omega.db` is created on first start with nothing to install.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import Database from 'better-sqlite3';
+import { Kysely, Migrator, SqliteDialect, type Generated, type Migration } from 'kysely';
+import { migrations } from './migrations.js';
+
+export interface ApiKeysTable {
+  id: string;
+  hash: string;
+  tenant_id: string;
+  agent_id: string;
+  hint: string;
+  created_at: number;
+  revoked_at: number | null;
+}
+
+export interface AuditRecordsTable {
+  seq: Generated<number>;
+  decision_id: string;
+  received_at: number;
+  tenant_id: string | null;
+  team_id: string | null;
+  agent_id: string | null;
+  key_id: string | null;
+  endpoint: string;
+  model_requested: string | null;
+  model_resolved: string | null;
+  provider: string | null;
+  stream: number;
+  policy_outcome: string;
+  risk_score: number;
+  http_status: number;
+  error_code: string | null;
+  input_tokens: number | null;
+  output_tokens: number | null;
+  cost_usd: number;
+  /** The whole record as JSON: every signal, including those without a column. */
+  record: string;
+}
+
+export interface SqliteTables {
+  api_keys: ApiKeysTable;
+  audit_records: AuditRecordsTable;
+}
+
+/** Opens (creating if needed) the SQLite database named by a `sqlite://PATH` URL and migrates it. */
+export async function openSqlite(url: string): Promise<Kysely<SqliteTables>> {
+  const path = sqlitePath(url);
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const sqlite = new Database(path);
+  sqlite.pragma('journal_mode = WAL');
+  // NORMAL in WAL mode: a commit is durable across a process crash; an OS crash may lose the last commits.
+  sqlite.pragma('synchronous = NORMAL');
+  sqlite.pragma('busy_timeout = 5000');
+  const db = new Kysely<SqliteTables>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: async () => migrations as Record<string, Migration> },
+  });
+  const { error } = await migrator.migrateToLatest();
+  if (error) {
+    await db.destroy();
+    throw error;
+  }
+  return db;
+}
+
+export function sqlitePath(url: string): string {
+  const m = /^sqlite:\/\/(.+)$/.exec(url);
+  if (!m) throw new Error(`storage.url must be sqlite://PATH, got "${url}"`);
+  return m[1] === ':memory:' ? ':memory:' : resolve(m[1]!);
+}
