@@ -47,6 +47,8 @@ export interface StartOptions {
   logger?: Logger;
 }
 
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
 export async function startGateway(options: StartOptions): Promise<RunningGateway> {
   const { config } = options;
   const logger = options.logger ?? createLogger();
@@ -87,15 +89,21 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
-      // Past the grace period, in-flight requests are aborted; each still writes its audit record.
-      const grace = setTimeout(() => {
+      // Stop accepting, let in-flight requests finish (up to the grace period, then abort them:
+      // each still writes its audit record), then drop keep-alive connections that Node does
+      // not consider idle, so a lingering client socket cannot hold the shutdown open.
+      const closed = app.close();
+      const deadline = Date.now() + config.server.shutdown_grace;
+      while (deps.inFlight.size > 0 && Date.now() < deadline) await sleep(20);
+      if (deps.inFlight.size > 0) {
         logger.warn({ inFlight: deps.inFlight.size }, 'shutdown grace period over; aborting in-flight requests');
         for (const abort of deps.inFlight) abort.abort();
-      }, config.server.shutdown_grace);
+        while (deps.inFlight.size > 0) await sleep(5);
+      }
+      app.server.closeAllConnections();
       try {
-        await app.close();
+        await closed;
       } finally {
-        clearTimeout(grace);
         await audit.close();
         await upstream.close();
         await demo?.close();

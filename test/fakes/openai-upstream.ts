@@ -159,6 +159,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, body: any, requ
   } else {
     for (let i = 0; i < pieces.length; i++) {
       if (die && i === Number(die[1])) {
+        await sleep(50); // let what was written reach the client before the connection dies
         res.socket?.destroy();
         return;
       }
