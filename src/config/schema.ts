@@ -75,7 +75,15 @@ export const RateLimitSchema = z
     rpm: z.number().int().positive().optional().describe('Requests per minute.'),
     tpm: z.number().int().positive().optional().describe('Tokens per minute.'),
     per_model: z
-      .record(z.string(), z.object({ rpm: z.number().int().positive().optional(), tpm: z.number().int().positive().optional() }).strict())
+      .record(
+        z.string(),
+        z
+          .object({
+            rpm: z.number().int().positive().optional().describe('Requests per minute for this model.'),
+            tpm: z.number().int().positive().optional().describe('Tokens per minute for this model.'),
+          })
+          .strict(),
+      )
       .default({})
       .describe('Limits per public model name within this scope.'),
   })
@@ -120,7 +128,6 @@ export const TenantSchema = z
     name: z.string().optional().describe('Display name.'),
     models: z.array(z.string()).default(['*']).describe('Public model names this tenant may use; `*` allows every model.'),
     aliases: z.record(z.string(), z.string()).default({}).describe('Tenant-specific model aliases, e.g. { fast: gpt-5.4-mini }.'),
-    store_content: z.boolean().optional().describe('Store prompt/completion text in audit records; overrides audit.store_content.'),
     teams: z.record(Id, TeamSchema).default({}).describe('Teams of this tenant, by id.'),
   })
   .strict();
@@ -128,15 +135,18 @@ export const TenantSchema = z
 export const PolicySchema = z
   .object({
     thresholds: z
-      .object({ review: z.number().min(0).max(1).default(0.5), block: z.number().min(0).max(1).default(0.8) })
+      .object({
+        review: z.number().min(0).max(1).default(0.5).describe('Scores at or above this are REVIEW.'),
+        block: z.number().min(0).max(1).default(0.8).describe('Scores at or above this are BLOCK.'),
+      })
       .strict()
       .default({ review: 0.5, block: 0.8 })
       .describe('Risk-score thresholds mapping a score to REVIEW and BLOCK.'),
     review: z
       .object({
-        mode: z.enum(['hold', 'flag']).default('hold'),
-        timeout: Duration.default(120_000),
-        on_timeout: z.enum(['allow', 'block']).default('block'),
+        mode: z.enum(['hold', 'flag']).default('hold').describe('hold: the request waits for a reviewer; flag: forwarded now, reviewed after.'),
+        timeout: Duration.default(120_000).describe('hold mode: how long a request waits for a reviewer.'),
+        on_timeout: z.enum(['allow', 'block']).default('block').describe('hold mode: what happens when nobody decides in time.'),
       })
       .strict()
       .default({ mode: 'hold', timeout: 120_000, on_timeout: 'block' })
@@ -145,11 +155,11 @@ export const PolicySchema = z
       .array(
         z
           .object({
-            id: Id,
-            detect: z.string().optional(),
-            when: z.string().optional(),
-            action: z.enum(['allow', 'block', 'review', 'redact', 'log']),
-            shadow: z.boolean().default(false),
+            id: Id.describe('Rule id, recorded in matched_rules.'),
+            detect: z.string().optional().describe('A detector, e.g. pii.payment_card, secrets, prompt_injection.'),
+            when: z.string().optional().describe('A boolean expression over request fields and signals.'),
+            action: z.enum(['allow', 'block', 'review', 'redact', 'log']).describe('What a match does.'),
+            shadow: z.boolean().default(false).describe('Dry run: record the would-be outcome only.'),
           })
           .strict(),
       )
@@ -169,34 +179,31 @@ export const ConfigSchema = z
         connect_timeout: Duration.default(10_000).describe('Time allowed to open a connection to an upstream.'),
         shutdown_grace: Duration.default(30_000).describe('On SIGTERM, how long in-flight requests may finish before the process exits.'),
         trust_proxy: z.boolean().default(false).describe('Take the client IP from X-Forwarded-For (only behind a trusted proxy).'),
-        admin_token: z.string().optional().describe('Bearer token for /admin/* endpoints; admin API disabled when unset.'),
       })
       .strict()
-      .default({} as never)
+      .prefault({})
       .describe('The HTTP listener.'),
     storage: z
       .object({
         url: z.string().default('sqlite://./data/omega.db').describe('sqlite://PATH (embedded default) or postgres://…'),
       })
       .strict()
-      .default({} as never)
+      .prefault({})
       .describe('Durable store for keys, audit records and reviews.'),
     audit: z
       .object({
-        durability: z.enum(['batched', 'strict']).default('batched').describe('batched: group commits off the hot path; strict: record durable before forwarding.'),
-        flush_interval: Duration.default(200).describe('batched mode: longest time a record waits in memory before its group commit.'),
-        batch_size: z.number().int().positive().default(500).describe('batched mode: a group commit happens at once when this many records wait.'),
-        store_content: z.boolean().default(false).describe('Store prompt and completion text (default: only hashes and sizes).'),
+        flush_interval: Duration.default(200).describe('Longest time a record waits in memory before its group commit.'),
+        batch_size: z.number().int().positive().default(500).describe('A group commit happens at once when this many records wait.'),
       })
       .strict()
-      .default({} as never)
+      .prefault({})
       .describe('The audit trail.'),
     keys: z
       .object({
         cache_ttl: Duration.default(5000).describe('How long a runtime-created key stays cached; revocations take effect within this time.'),
       })
       .strict()
-      .default({} as never)
+      .prefault({})
       .describe('Runtime API keys (created with `omega keys create`).'),
     providers: z.record(Id, ProviderSchema).default({}).describe('Upstream providers by name.'),
     models: z.record(z.string().min(1), ModelSchema).default({}).describe('Public model names and where they run.'),
