@@ -127,16 +127,24 @@ export async function pipeStream(
 
   const translator = route.adapter.chatStream(route.target);
   const outputHash = createHash('sha256');
-  let backpressure = false;
-  const forward = (chunk: ChatCompletionChunk) => {
-    const payload = observeChunk(ctx, chunk, outputHash);
-    if (payload !== undefined && !out.write(`data: ${payload}\n\n`)) backpressure = true;
-  };
+  // Events parsed from one upstream read are written in one go: no waiting, fewer syscalls.
+  let pending = '';
   const parser = createParser({
     onEvent: (event) => {
-      for (const chunk of translator.push({ event: event.event, data: event.data })) forward(chunk);
+      const chunks = translator.push({ event: event.event, data: event.data });
+      const raw = translator.passthrough && chunks.length === 1 ? event.data : undefined;
+      for (const chunk of chunks) {
+        const payload = observeChunk(ctx, chunk, outputHash, raw);
+        if (payload !== undefined) pending += `data: ${payload}\n\n`;
+      }
     },
   });
+  const flush = (): boolean => {
+    if (pending === '') return true;
+    const ok = out.write(pending);
+    pending = '';
+    return ok;
+  };
 
   const onClientClose = () => {
     if (!out.writableFinished) {
@@ -151,15 +159,16 @@ export async function pipeStream(
   try {
     for await (const buf of res.body) {
       parser.feed(decoder.decode(buf as Buffer, { stream: true }));
+      const writable = flush();
       if (translator.error) throw translator.error;
-      if (backpressure) {
-        backpressure = false;
-        await once(out, 'drain', { signal: abort.signal });
-      }
+      if (!writable) await once(out, 'drain', { signal: abort.signal });
     }
-    for (const chunk of translator.end()) forward(chunk);
+    for (const chunk of translator.end()) {
+      const payload = observeChunk(ctx, chunk, outputHash, undefined);
+      if (payload !== undefined) pending += `data: ${payload}\n\n`;
+    }
     if (translator.error) throw translator.error;
-    out.end('data: [DONE]\n\n');
+    out.end(`${pending}data: [DONE]\n\n`);
   } catch (err) {
     ctx.streamInterrupted = true;
     if (ctx.clientDisconnected) {
@@ -169,7 +178,7 @@ export async function pipeStream(
       ctx.upstreamError = gw.message;
       ctx.error = gw;
       // OpenAI SDKs raise an APIError for a data event carrying `error`.
-      out.end(`data: ${JSON.stringify(toOpenAIError(gw).body)}\n\n`);
+      out.end(`${pending}data: ${JSON.stringify(toOpenAIError(gw).body)}\n\n`);
     }
     res.body.destroy();
   } finally {
@@ -184,7 +193,7 @@ export async function pipeStream(
  * undefined for the usage-only chunk the client did not ask for (the gateway forces usage
  * reporting upstream; clients that did not request it must not see the extra chunk).
  */
-function observeChunk(ctx: RequestContext, chunk: ChatCompletionChunk, outputHash: Hash): string | undefined {
+function observeChunk(ctx: RequestContext, chunk: ChatCompletionChunk, outputHash: Hash, raw: string | undefined): string | undefined {
   for (const choice of chunk.choices) {
     const delta = choice.delta;
     if (delta?.content) {
@@ -202,10 +211,10 @@ function observeChunk(ctx: RequestContext, chunk: ChatCompletionChunk, outputHas
     ctx.usage = usageFromOpenAI(chunk.usage);
     if (!ctx.clientWantsUsage) {
       if (chunk.choices.length === 0) return undefined;
-      chunk = { ...chunk, usage: null };
+      return JSON.stringify({ ...chunk, usage: null });
     }
   }
-  return JSON.stringify(chunk);
+  return raw ?? JSON.stringify(chunk);
 }
 
 function transportError(ctx: RequestContext, route: ResolvedRoute, err: unknown): GatewayError {

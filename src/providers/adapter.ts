@@ -57,6 +57,11 @@ export interface StreamTranslator {
   /** The upstream ended cleanly; returns any chunks still owed. */
   end(): ChatCompletionChunk[];
   /**
+   * True when every chunk `push` returns is exactly `JSON.parse(event.data)` (OpenAI's own
+   * format): the forward stage may then send the provider's bytes instead of re-encoding.
+   */
+  readonly passthrough?: boolean;
+  /**
    * Set when the provider sent an error event inside a 200 stream (Anthropic's `error` event,
    * a Gemini error object, …): the forward stage ends the client stream with this error.
    */
@@ -72,7 +77,8 @@ export interface ProviderAdapter {
   chatStream(target: UpstreamTarget): StreamTranslator;
   /** Absent when the provider has no embeddings API. */
   embeddingsRequest?(body: EmbeddingsRequest, target: UpstreamTarget): UpstreamRequest;
-  embeddingsResponse?(json: unknown, target: UpstreamTarget): CreateEmbeddingResponse;
+  /** `request` is the client's request (e.g. its `encoding_format`, which the provider may not support natively). */
+  embeddingsResponse?(json: unknown, target: UpstreamTarget, request?: EmbeddingsRequest): CreateEmbeddingResponse;
   /** Maps a non-2xx provider answer to the gateway's error catalog (see providers/upstream-errors.ts). */
   mapError(status: number, body: string, headers: IncomingHttpHeaders, target: UpstreamTarget): GatewayError;
   /** The provider's request id from its response headers, kept for the audit. */

@@ -1,12 +1,16 @@
 /** Provider type → adapter, and the default API root of each type. */
 import type { ProviderConfig, ProviderType } from '../config/schema.js';
 import type { ProviderAdapter } from './adapter.js';
+import { azureOpenAIAdapter } from './azure-openai/index.js';
+import { cohereAdapter } from './cohere/index.js';
 import { openAIAdapter } from './openai/index.js';
 
 const ADAPTERS: Partial<Record<ProviderType, ProviderAdapter>> = {
   openai: openAIAdapter,
   'openai-compatible': openAIAdapter,
   demo: openAIAdapter,
+  cohere: cohereAdapter,
+  'azure-openai': azureOpenAIAdapter,
 };
 
 const DEFAULT_BASE_URLS: Partial<Record<ProviderType, string>> = {

@@ -24,7 +24,7 @@ export function embeddingsRoute(app: FastifyInstance, deps: GatewayDeps): void {
 
       const res = await deps.upstream.send(ctx, route, embeddingsRequest(body, route.target), abort.signal);
       const { json, text } = await readJsonAnswer(ctx, route, res);
-      const embeddings = embeddingsResponse(json, route.target);
+      const embeddings = embeddingsResponse(json, route.target, body);
       ctx.usage = usageFromOpenAI(embeddings.usage);
       meter(ctx);
       reply

@@ -5,6 +5,7 @@ import { readErrorBody } from '../upstream-errors.js';
 /** OpenAI chunks are already in the client's format: parse, check for an in-stream error, pass on. */
 export class OpenAIStreamTranslator implements StreamTranslator {
   error: GatewayError | undefined;
+  readonly passthrough = true;
 
   constructor(private readonly target: UpstreamTarget) {}
 

@@ -1,0 +1,53 @@
+/**
+ * The benchmark's fake upstream: a minimal OpenAI-compatible server with a fixed answer, so the
+ * gateway and the bare proxy are measured against exactly the same thing. `model` steers it:
+ * a model name ending in `-delay-N` waits N ms before answering. Streams send 20 content
+ * chunks, a finish chunk and (when asked) a usage chunk.
+ */
+import { createServer, type ServerResponse } from 'node:http';
+
+const port = Number(process.argv[2] ?? 0);
+const usage = { prompt_tokens: 25, completion_tokens: 20, total_tokens: 45 };
+const completion = (model: string) =>
+  JSON.stringify({
+    id: 'chatcmpl-bench',
+    object: 'chat.completion',
+    created: 1_700_000_000,
+    model,
+    choices: [{ index: 0, message: { role: 'assistant', content: 'The quick brown fox jumps over the lazy dog.' }, finish_reason: 'stop', logprobs: null }],
+    usage,
+  });
+
+function stream(res: ServerResponse, model: string, includeUsage: boolean): void {
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+  const chunk = (delta: object, finish: string | null) =>
+    `data: {"id":"chatcmpl-bench","object":"chat.completion.chunk","created":1700000000,"model":"${model}","choices":[{"index":0,"delta":${JSON.stringify(delta)},"finish_reason":${finish === null ? 'null' : `"${finish}"`}}]}\n\n`;
+  let out = chunk({ role: 'assistant', content: '' }, null);
+  for (let i = 0; i < 20; i++) out += chunk({ content: `tok${i} ` }, null);
+  out += chunk({}, 'stop');
+  if (includeUsage) out += `data: {"id":"chatcmpl-bench","object":"chat.completion.chunk","created":1700000000,"model":"${model}","choices":[],"usage":${JSON.stringify(usage)}}\n\n`;
+  res.end(out + 'data: [DONE]\n\n');
+}
+
+const server = createServer((req, res) => {
+  const parts: Buffer[] = [];
+  req.on('data', (c: Buffer) => parts.push(c));
+  req.on('end', () => {
+    const body = JSON.parse(Buffer.concat(parts).toString('utf8') || '{}');
+    const model: string = body.model ?? 'bench';
+    const delay = Number(/-delay-(\d+)$/.exec(model)?.[1] ?? 0);
+    const answer = () => {
+      if (body.stream) return stream(res, model, body.stream_options?.include_usage === true);
+      const text = completion(model);
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+      res.end(text);
+    };
+    if (delay > 0) setTimeout(answer, delay);
+    else answer();
+  });
+});
+server.keepAliveTimeout = 60_000;
+server.listen(port, '127.0.0.1', () => {
+  const address = server.address();
+  process.stdout.write(`listening ${typeof address === 'object' && address ? address.port : port}\n`);
+});
