@@ -67,10 +67,11 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
 
   const identity: GatewayIdentity = { instance: `${hostname()}:${process.pid}`, version: GATEWAY_VERSION, configVersion: config.version };
   const upstream = new UpstreamClient(config);
+  const routes = new RouteTable(config, baseUrls);
   const deps: GatewayDeps = {
     config,
     keys: new KeyDirectory(config, keyStore),
-    routes: new RouteTable(config, baseUrls),
+    routes,
     upstream,
     policy: new AllowAllPolicyEngine(),
     audit,
@@ -79,7 +80,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     inFlight: new Set(),
     readiness: async () => {
       await sql`select 1`.execute(db);
-      return { storage: 'ok' };
+      return { storage: 'ok', deployments: routes.deploymentStates() };
     },
   };
   const app = buildApp(deps);
@@ -147,7 +148,7 @@ export async function serve(options: { config?: string; port?: number }): Promis
 function banner(gateway: RunningGateway): string {
   const { config, url } = gateway;
   const lines = ['', `  OmegaEngine Gateway ${GATEWAY_VERSION} on ${url}`, `  config:  ${config.source}`, `  storage: ${config.storage.url}`];
-  const demoModel = Object.entries(config.models).find(([, m]) => config.providers[m.provider]?.type === 'demo')?.[0];
+  const demoModel = Object.entries(config.models).find(([, m]) => m.provider !== undefined && config.providers[m.provider]?.type === 'demo')?.[0];
   const demoKey = demoModel && firstPlaintextKey(config, demoModel);
   if (demoModel && demoKey) {
     lines.push(

@@ -3,6 +3,7 @@
  * request is over. Field names are the signal names of docs/audit-signals.md.
  */
 import type { RequestContext } from '../pipeline/context.js';
+import type { AttemptRecord } from '../routing/fallback.js';
 
 /** Identifies this gateway process in every record it writes. */
 export interface GatewayIdentity {
@@ -59,6 +60,11 @@ export interface AuditRecord {
   price_input_per_mtok: number | null;
   price_output_per_mtok: number | null;
   attempts: number;
+  attempt_log: AttemptRecord[];
+  fallback_used: boolean;
+  fallback_chain: string[];
+  deployment: string | null;
+  circuit_state: string | null;
   upstream_status: number | null;
   upstream_error: string | null;
   upstream_request_id: string | null;
@@ -132,9 +138,14 @@ export function buildAuditRecord(ctx: RequestContext, gateway: GatewayIdentity):
     cached_tokens: ctx.usage?.cachedTokens ?? null,
     reasoning_tokens: ctx.usage?.reasoningTokens ?? null,
     usage_estimated: ctx.usageEstimated,
-    price_input_per_mtok: route?.model.price.input ?? null,
-    price_output_per_mtok: route?.model.price.output ?? null,
+    price_input_per_mtok: route?.price.input ?? null,
+    price_output_per_mtok: route?.price.output ?? null,
     attempts: ctx.attempts,
+    attempt_log: ctx.attemptLog,
+    fallback_used: route !== undefined && route.publicModel !== ctx.fallbackChain[0],
+    fallback_chain: ctx.fallbackChain,
+    deployment: route?.deployment.id ?? null,
+    circuit_state: route?.deployment.breaker.state ?? null,
     upstream_status: ctx.upstreamStatus,
     upstream_error: ctx.upstreamError,
     upstream_request_id: ctx.upstreamRequestId,

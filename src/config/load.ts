@@ -71,7 +71,8 @@ export function parseConfigText(text: string, source = '<inline>', env: Env = pr
       source,
       parsed.error.issues.map((issue) => {
         const path = issue.path as Path;
-        const missing = missingVars.find((m) => formatPath(m.path) === formatPath(path));
+        // The problem may be reported at the value or at its enclosing object (e.g. a refine).
+        const missing = missingVars.find((m) => formatPath(m.path.slice(0, path.length)) === formatPath(path));
         const hint = missing ? ` (environment variable ${missing.name} is not set)` : '';
         return `${where(path)}: ${issue.message}${hint}`;
       }),
@@ -123,8 +124,14 @@ function interpolate(value: unknown, env: Env, path: Path, missing: { path: Path
 function crossCheck(config: ParsedConfig): { path: Path; message: string }[] {
   const problems: { path: Path; message: string }[] = [];
   for (const [name, model] of Object.entries(config.models)) {
-    if (!config.providers[model.provider]) {
+    if (model.provider !== undefined && !config.providers[model.provider]) {
       problems.push({ path: ['models', name, 'provider'], message: `unknown provider "${model.provider}"` });
+    }
+    model.deployments?.forEach((d, i) => {
+      if (!config.providers[d.provider]) problems.push({ path: ['models', name, 'deployments', i, 'provider'], message: `unknown provider "${d.provider}"` });
+    });
+    if (model.context_fallback !== undefined && !config.models[model.context_fallback]) {
+      problems.push({ path: ['models', name, 'context_fallback'], message: `unknown model "${model.context_fallback}"` });
     }
     model.fallbacks.forEach((fb, i) => {
       if (!config.models[fb]) problems.push({ path: ['models', name, 'fallbacks', i], message: `unknown model "${fb}"` });

@@ -39,6 +39,36 @@ export const ProviderSchema = z
     headers: z.record(z.string(), z.string()).default({}).describe('Extra headers sent upstream with every request (e.g. OpenAI-Organization).'),
     timeout: Duration.optional().describe('Upstream timeout for this provider; defaults to server.upstream_timeout.'),
     connections: z.number().int().positive().default(128).describe('Max keep-alive connections to this provider.'),
+    circuit_breaker: z
+      .object({
+        enabled: z.boolean().default(true).describe('Skip a failing deployment for a while instead of sending it more traffic.'),
+        failures: z.number().int().positive().default(5).describe('Consecutive failures that open the circuit.'),
+        error_rate: z.number().gt(0).max(1).default(0.5).describe('Failure ratio within `window` that opens the circuit (once `min_requests` were seen).'),
+        min_requests: z.number().int().positive().default(20).describe('Requests within `window` before `error_rate` applies.'),
+        window: Duration.default(60_000).describe('Sliding window for `error_rate`.'),
+        cooldown: Duration.default(30_000).describe('How long an open circuit stays open before one probe request is let through (half-open).'),
+      })
+      .strict()
+      .prefault({})
+      .describe("Circuit breaker of each deployment on this provider (failures: 5xx, timeouts, connection errors, invalid responses; not 429 or the client's 4xx)."),
+    limits: z
+      .object({
+        concurrency: z.number().int().positive().optional().describe('Most requests in flight to one deployment; more wait in a queue.'),
+        rpm: z.number().int().positive().optional().describe('Requests per minute sent to one deployment.'),
+        tpm: z.number().int().positive().optional().describe('Estimated tokens per minute sent to one deployment.'),
+        queue_timeout: Duration.default(2000).describe('Longest a request waits for capacity before the deployment counts as throttled (the next in the fallback chain is tried).'),
+      })
+      .strict()
+      .prefault({})
+      .describe("Traffic shaping per deployment, so bursts wait briefly instead of tripping the provider's own throttling."),
+  })
+  .strict();
+
+export const DeploymentSchema = z
+  .object({
+    provider: Id.describe('Name of an entry under `providers`.'),
+    model: z.string().min(1).optional().describe("The upstream model (or Azure deployment) name; defaults to the model's `model`, else its public name."),
+    weight: z.number().positive().default(1).describe('Share of traffic with `balance: weighted`.'),
   })
   .strict();
 
@@ -52,15 +82,20 @@ export const PriceSchema = z
 
 export const ModelSchema = z
   .object({
-    provider: Id.describe('Name of an entry under `providers`.'),
-    model: z.string().min(1).optional().describe('The upstream model name; defaults to the public name.'),
-    price: PriceSchema.default({ input: 0, output: 0 }).describe('Prices per million tokens; used for cost headers, audit and budgets.'),
-    fallbacks: z.array(z.string()).default([]).describe('Public model names to try, in order, when this one fails.'),
+    provider: Id.optional().describe('Name of an entry under `providers` (one deployment). Give this or `deployments`.'),
+    model: z.string().min(1).optional().describe('The upstream model name; defaults to the catalog entry of the public name, else the public name.'),
+    deployments: z.array(DeploymentSchema).min(1).optional().describe('Several places serving this model (accounts, regions, providers), balanced by `balance`.'),
+    balance: z.enum(['weighted', 'least-busy']).default('weighted').describe('How a deployment is chosen: weighted random, or fewest requests in flight.'),
+    retries: z.number().int().min(0).max(10).default(1).describe('Further attempts on this model (its next deployment, or the same one after a backoff) before the fallbacks.'),
+    price: PriceSchema.optional().describe('Prices per million tokens; defaults to the shipped catalog entry, else 0.'),
+    fallbacks: z.array(z.string()).default([]).describe('Public model names to try, in order, when this one fails with 429, 5xx, a timeout or a connection error.'),
+    context_fallback: z.string().optional().describe('A larger-context model to try when this one refuses the input as too long.'),
     context_window: z.number().int().positive().optional().describe('Max input+output tokens.'),
     max_output_tokens: z.number().int().positive().optional().describe('Max output tokens; bounds cost estimates.'),
-    embeddings: z.boolean().default(false).describe('True for embedding models (served by /v1/embeddings).'),
+    embeddings: z.boolean().optional().describe('True for embedding models (served by /v1/embeddings); defaults to the catalog entry.'),
   })
-  .strict();
+  .strict()
+  .refine((m) => (m.provider === undefined) !== (m.deployments === undefined), { message: 'give exactly one of `provider` or `deployments`' });
 
 export const BudgetSchema = z
   .object({
@@ -209,6 +244,15 @@ export const ConfigSchema = z
     models: z.record(z.string().min(1), ModelSchema).default({}).describe('Public model names and where they run.'),
     tenants: z.record(Id, TenantSchema).default({}).describe('Tenants, their teams, agents and keys.'),
     policies: z.record(Id, PolicySchema).default({}).describe('Named policies referenced by tenants, teams and agents.'),
+    routing: z
+      .object({
+        initial_backoff: Duration.default(250).describe('Wait before the first retry; doubles each retry, with jitter.'),
+        max_backoff: Duration.default(5000).describe('Longest wait between retries; a Retry-After longer than this moves on to the next fallback at once.'),
+        max_attempts: z.number().int().positive().default(6).describe('Most upstream attempts for one request, across retries and fallbacks.'),
+      })
+      .strict()
+      .prefault({})
+      .describe('Retries and fallback.'),
     alerts: z
       .object({ webhook: z.string().optional().describe('URL receiving alert and review notifications (Slack-compatible JSON).') })
       .strict()
@@ -221,6 +265,8 @@ export type GatewayConfigInput = z.input<typeof ConfigSchema>;
 export type ParsedConfig = z.output<typeof ConfigSchema>;
 export type ProviderConfig = z.output<typeof ProviderSchema>;
 export type ModelConfig = z.output<typeof ModelSchema>;
+export type DeploymentConfig = z.output<typeof DeploymentSchema>;
+export type RoutingConfig = z.output<typeof ConfigSchema>['routing'];
 export type TenantConfig = z.output<typeof TenantSchema>;
 export type TeamConfig = z.output<typeof TeamSchema>;
 export type AgentConfig = z.output<typeof AgentSchema>;

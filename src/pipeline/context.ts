@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { GatewayError } from '../errors.js';
 import type { Principal } from '../auth/directory.js';
+import type { AttemptRecord } from '../routing/fallback.js';
 import type { ResolvedRoute } from './select-route.js';
 
 export type PolicyOutcome = 'ALLOW' | 'REVIEW' | 'BLOCK';
@@ -62,6 +63,10 @@ export class RequestContext {
   usageEstimated = false;
 
   attempts = 0;
+  /** One entry per upstream attempt (model, deployment, status, error, latency). */
+  attemptLog: AttemptRecord[] = [];
+  /** Public models tried, in order: the requested one, then fallbacks. */
+  fallbackChain: string[] = [];
   upstreamStatus: number | null = null;
   upstreamRequestId: string | null = null;
   upstreamError: string | null = null;

@@ -106,14 +106,11 @@ export function providerError(ctx: RequestContext, route: ResolvedRoute, res: Di
  * upstream refusal can still be answered as a normal JSON error. Never throws once the client
  * stream has started: failures end the stream with an error event and are recorded on ctx.
  */
-export async function pipeStream(
-  ctx: RequestContext,
-  route: ResolvedRoute,
-  res: Dispatcher.ResponseData,
-  out: ServerResponse,
-  writeHead: () => void,
-  abort: AbortController,
-): Promise<void> {
+/**
+ * Checks that a stream answer is a 2xx event stream before anything is sent to the client, so a
+ * refusal can still be retried, fall back, or be answered as a normal JSON error.
+ */
+export async function checkStreamAnswer(ctx: RequestContext, route: ResolvedRoute, res: Dispatcher.ResponseData): Promise<void> {
   if (res.statusCode < 200 || res.statusCode >= 300) {
     throw providerError(ctx, route, res, await res.body.text().catch(() => ''));
   }
@@ -124,7 +121,21 @@ export async function pipeStream(
     ctx.upstreamError = err.message;
     throw err;
   }
+}
 
+/**
+ * Pipes a provider's event stream (already checked by `checkStreamAnswer`) to the client as
+ * OpenAI SSE chunks. Calls `writeHead` just before the first byte goes out. Never throws: a
+ * failure ends the stream with an error event and is recorded on ctx.
+ */
+export async function pipeStream(
+  ctx: RequestContext,
+  route: ResolvedRoute,
+  res: Dispatcher.ResponseData,
+  out: ServerResponse,
+  writeHead: () => void,
+  abort: AbortController,
+): Promise<void> {
   const translator = route.adapter.chatStream(route.target);
   const outputHash = createHash('sha256');
   // Events parsed from one upstream read are written in one go: no waiting, fewer syscalls.

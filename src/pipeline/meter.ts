@@ -3,9 +3,9 @@
  * short before the provider reports it, the gateway counts what was delivered (estimated).
  */
 import type { CompletionUsage } from 'openai/resources/completions';
-import type { ModelConfig } from '../config/schema.js';
 import type { RequestContext, Usage } from './context.js';
 import { estimateTokens } from './read-request.js';
+import type { Price } from './select-route.js';
 
 export function usageFromOpenAI(u: CompletionUsage | { prompt_tokens?: number; total_tokens?: number } | null | undefined): Usage | undefined {
   if (!u) return undefined;
@@ -22,14 +22,14 @@ export function usageFromOpenAI(u: CompletionUsage | { prompt_tokens?: number; t
  * USD for `usage` at the model's prices (per million tokens). Cached input is billed at
  * `cached_input` (default: the input price); reasoning tokens are part of output tokens.
  */
-export function costOf(usage: Usage, price: ModelConfig['price']): number {
+export function costOf(usage: Usage, price: Price): number {
   const uncached = Math.max(0, usage.inputTokens - usage.cachedTokens);
   const cachedPrice = price.cached_input ?? price.input;
   return (uncached * price.input + usage.cachedTokens * cachedPrice + usage.outputTokens * price.output) / 1_000_000;
 }
 
 /** The cost estimate before forwarding: estimated input tokens only (output is unknown yet). */
-export function estimateCost(ctx: RequestContext, price: ModelConfig['price']): number {
+export function estimateCost(ctx: RequestContext, price: Price): number {
   return (ctx.inputTokensEstimated * price.input) / 1_000_000;
 }
 
@@ -42,5 +42,5 @@ export function meter(ctx: RequestContext): void {
     ctx.usage = { inputTokens: ctx.inputTokensEstimated, outputTokens: estimateTokens(ctx.outputChars), cachedTokens: 0, reasoningTokens: 0 };
     ctx.usageEstimated = true;
   }
-  if (ctx.usage) ctx.costUsd = costOf(ctx.usage, route.model.price);
+  if (ctx.usage) ctx.costUsd = costOf(ctx.usage, route.price);
 }

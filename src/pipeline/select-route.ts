@@ -1,89 +1,187 @@
 /**
- * Stage: resolve the requested model name (or tenant alias) to where it runs. Targets are built
- * once per configuration, so the hot path is two map lookups.
+ * Stage: resolve the requested model name (or tenant alias) to the models and deployments that
+ * can serve it: the model itself, then its fallbacks. Everything is built once per
+ * configuration; the hot path is a few map lookups.
  */
+import type { Principal } from '../auth/directory.js';
 import type { GatewayConfig } from '../config/load.js';
-import type { ModelConfig } from '../config/schema.js';
+import type { DeploymentConfig, ModelConfig } from '../config/schema.js';
 import { GatewayError } from '../errors.js';
 import type { ProviderAdapter, UpstreamTarget } from '../providers/adapter.js';
+import { catalogEntry } from '../providers/catalog.js';
 import { adapterFor, baseUrlFor } from '../providers/registry.js';
-import type { Principal } from '../auth/directory.js';
+import { CircuitBreaker } from '../routing/circuit-breaker.js';
+import { TrafficShaper } from '../routing/traffic-shaper.js';
 
-export interface ResolvedRoute {
-  readonly publicModel: string;
-  readonly model: ModelConfig;
-  readonly adapter: ProviderAdapter;
-  readonly target: UpstreamTarget;
+export interface Price {
+  input: number;
+  output: number;
+  cached_input?: number | undefined;
 }
 
-type RouteEntry = ResolvedRoute | { readonly publicModel: string; readonly unavailable: GatewayError };
+/** One place a model runs: a provider account and the model name it knows. Shared by every public model that uses it. */
+export interface Deployment {
+  /** `provider/upstream-model`, as in /readyz and the audit. */
+  readonly id: string;
+  readonly adapter: ProviderAdapter;
+  readonly providerName: string;
+  readonly upstreamModel: string;
+  readonly breaker: CircuitBreaker;
+  readonly shaper: TrafficShaper;
+}
+
+/** A public model as the router sees it. */
+export interface ModelRoute {
+  readonly publicModel: string;
+  readonly price: Price;
+  readonly embeddings: boolean;
+  readonly contextWindow: number | undefined;
+  readonly maxOutputTokens: number | undefined;
+  readonly balance: 'weighted' | 'least-busy';
+  readonly retries: number;
+  readonly fallbacks: readonly string[];
+  readonly contextFallback: string | undefined;
+  /** Usable deployments with their weights; empty when `unavailable` is set. */
+  readonly deployments: readonly { deployment: Deployment; weight: number; target: UpstreamTarget }[];
+  /** Why no deployment can serve this model (e.g. a missing credential). */
+  readonly unavailable: GatewayError | undefined;
+}
+
+/** What one upstream attempt goes to. */
+export interface ResolvedRoute {
+  readonly publicModel: string;
+  readonly model: ModelRoute;
+  readonly price: Price;
+  readonly adapter: ProviderAdapter;
+  readonly target: UpstreamTarget;
+  readonly deployment: Deployment;
+}
 
 export class RouteTable {
-  private readonly routes = new Map<string, RouteEntry>();
+  private readonly models = new Map<string, ModelRoute>();
+  private readonly deploymentsById = new Map<string, Deployment>();
 
   /** `baseUrls` overrides providers' API roots (the demo upstream's address is known only at start). */
-  constructor(config: GatewayConfig, baseUrls: Readonly<Record<string, string>> = {}) {
-    for (const [publicModel, model] of Object.entries(config.models)) {
-      this.routes.set(publicModel, buildRoute(config, publicModel, model, baseUrls[model.provider]));
-    }
+  constructor(
+    private readonly config: GatewayConfig,
+    private readonly baseUrls: Readonly<Record<string, string>> = {},
+  ) {
+    for (const [publicModel, model] of Object.entries(config.models)) this.models.set(publicModel, this.buildModel(publicModel, model));
   }
 
   /**
    * Resolves `requested` for `principal`, or throws `model_not_found` (unknown or not allowed:
    * the two are indistinguishable to the caller, so tenants cannot probe each other's models)
-   * or `provider_not_configured` (known model whose provider lacks a credential).
+   * or `provider_not_configured` (known model that no deployment can serve).
    */
-  resolve(requested: string, principal: Principal, endpoint: 'chat' | 'embeddings'): ResolvedRoute {
+  resolve(requested: string, principal: Principal, endpoint: 'chat' | 'embeddings'): ModelRoute {
     const publicModel = principal.tenant.aliases[requested] ?? requested;
-    const entry = this.routes.get(publicModel);
-    if (!entry || !this.allowed(principal, requested, publicModel)) {
+    const model = this.models.get(publicModel);
+    if (!model || !this.allowed(principal, requested, publicModel)) {
       throw new GatewayError('model_not_found', `The model "${requested}" does not exist or you do not have access to it.`, { param: 'model' });
     }
-    if ('unavailable' in entry) throw entry.unavailable;
-    if ((endpoint === 'embeddings') !== entry.model.embeddings) {
-      const what = entry.model.embeddings ? 'an embeddings model; use /v1/embeddings' : 'a chat model; use /v1/chat/completions';
+    if ((endpoint === 'embeddings') !== model.embeddings) {
+      const what = model.embeddings ? 'an embeddings model; use /v1/embeddings' : 'a chat model; use /v1/chat/completions';
       throw new GatewayError('invalid_request', `The model "${requested}" is ${what}.`, { param: 'model' });
     }
-    return entry;
+    if (model.unavailable && model.fallbacks.length === 0) throw model.unavailable;
+    return model;
+  }
+
+  /**
+   * The model followed by its fallbacks (recursively, each once), keeping only models the tenant
+   * may use, of the same kind, that have a usable deployment.
+   */
+  chain(first: ModelRoute, principal: Principal): ModelRoute[] {
+    const chain: ModelRoute[] = [];
+    const seen = new Set<string>();
+    const visit = (model: ModelRoute) => {
+      if (seen.has(model.publicModel)) return;
+      seen.add(model.publicModel);
+      if (!model.unavailable) chain.push(model);
+      for (const name of model.fallbacks) {
+        const next = this.models.get(name);
+        if (next && next.embeddings === first.embeddings && this.allowed(principal, name, name)) visit(next);
+      }
+    };
+    visit(first);
+    if (chain.length === 0) throw first.unavailable!;
+    return chain;
+  }
+
+  model(publicModel: string): ModelRoute | undefined {
+    return this.models.get(publicModel);
   }
 
   /** Public model names this principal may use, for GET /v1/models. */
   modelsFor(principal: Principal): string[] {
-    return [...this.routes.keys()].filter((name) => this.allowed(principal, name, name));
+    return [...this.models.keys()].filter((name) => this.allowed(principal, name, name));
+  }
+
+  /** Circuit and queue state of every deployment, for /readyz and metrics. */
+  deploymentStates(): Record<string, { circuit: string; in_flight: number; queued: number; opened: number }> {
+    const out: Record<string, { circuit: string; in_flight: number; queued: number; opened: number }> = {};
+    for (const d of this.deploymentsById.values()) {
+      out[d.id] = { circuit: d.breaker.state, in_flight: d.shaper.inFlight, queued: d.shaper.queued, opened: d.breaker.opened };
+    }
+    return out;
   }
 
   private allowed(principal: Principal, requested: string, publicModel: string): boolean {
     const list = principal.tenant.models;
     return list.includes('*') || list.includes(publicModel) || list.includes(requested);
   }
-}
 
-function buildRoute(config: GatewayConfig, publicModel: string, model: ModelConfig, baseUrlOverride: string | undefined): RouteEntry {
-  const providerName = model.provider;
-  const provider = config.providers[providerName]!;
-  const missingVar = config.missingCredentials[providerName];
-  if (missingVar) {
+  private buildModel(publicModel: string, model: ModelConfig): ModelRoute {
+    const catalog = catalogEntry(model.model ?? publicModel);
+    const upstreamDefault = model.model ?? catalog?.upstreamModel ?? publicModel;
+    const declared: DeploymentConfig[] = model.deployments ?? [{ provider: model.provider!, weight: 1 }];
+    const deployments: ModelRoute['deployments'][number][] = [];
+    const problems: string[] = [];
+    for (const d of declared) {
+      const built = this.buildDeployment(d, d.model ?? upstreamDefault, publicModel);
+      if (typeof built === 'string') problems.push(built);
+      else deployments.push({ deployment: built.deployment, target: built.target, weight: d.weight });
+    }
     return {
       publicModel,
-      unavailable: new GatewayError(
-        'provider_not_configured',
-        `The model "${publicModel}" is configured, but its provider "${providerName}" has no credential: set the environment variable ${missingVar} and restart the gateway.`,
-      ),
+      price: model.price ?? catalog?.price ?? { input: 0, output: 0 },
+      embeddings: model.embeddings ?? catalog?.capabilities.embeddings ?? false,
+      contextWindow: model.context_window ?? catalog?.contextWindow,
+      maxOutputTokens: model.max_output_tokens ?? catalog?.maxOutputTokens,
+      balance: model.balance,
+      retries: model.retries,
+      fallbacks: model.fallbacks,
+      contextFallback: model.context_fallback,
+      deployments,
+      unavailable:
+        deployments.length > 0
+          ? undefined
+          : new GatewayError('provider_not_configured', `The model "${publicModel}" is configured, but cannot be served: ${problems.join('; ')}.`),
     };
   }
-  const adapter = adapterFor(provider.type);
-  const baseUrl = baseUrlOverride ?? baseUrlFor(provider);
-  if (!adapter || !baseUrl) {
-    const why = !adapter ? `provider type "${provider.type}" is not supported by this version` : 'it has no base_url';
-    return {
-      publicModel,
-      unavailable: new GatewayError('provider_not_configured', `The model "${publicModel}" cannot be served: ${why}.`),
-    };
+
+  private buildDeployment(d: DeploymentConfig, upstreamModel: string, publicModel: string): { deployment: Deployment; target: UpstreamTarget } | string {
+    const provider = this.config.providers[d.provider]!;
+    const missingVar = this.config.missingCredentials[d.provider];
+    if (missingVar) return `its provider "${d.provider}" has no credential: set the environment variable ${missingVar} and restart the gateway`;
+    const adapter = adapterFor(provider.type);
+    if (!adapter) return `provider type "${provider.type}" is not supported by this version`;
+    const baseUrl = this.baseUrls[d.provider] ?? baseUrlFor(provider);
+    if (!baseUrl) return `provider "${d.provider}" has no base_url`;
+    const id = `${d.provider}/${upstreamModel}`;
+    let deployment = this.deploymentsById.get(id);
+    if (!deployment) {
+      deployment = {
+        id,
+        adapter,
+        providerName: d.provider,
+        upstreamModel,
+        breaker: new CircuitBreaker(provider.circuit_breaker),
+        shaper: new TrafficShaper(provider.limits),
+      };
+      this.deploymentsById.set(id, deployment);
+    }
+    return { deployment, target: { providerName: d.provider, provider, baseUrl, upstreamModel, publicModel } };
   }
-  return {
-    publicModel,
-    model,
-    adapter,
-    target: { providerName, provider, baseUrl, upstreamModel: model.model ?? publicModel, publicModel },
-  };
 }

@@ -18,11 +18,14 @@ export type ChatRequest = ChatCompletionCreateParams;
 export type EmbeddingsRequest = EmbeddingCreateParams;
 export type { ChatCompletion, ChatCompletionChunk, CreateEmbeddingResponse };
 
+/** What an adapter may read of a provider's configuration (routing settings stay with the router). */
+export type ProviderSettings = Pick<ProviderConfig, 'type' | 'base_url' | 'api_key' | 'headers' | 'timeout' | 'connections'>;
+
 /** Where one request goes: a configured provider and the model name it knows. */
 export interface UpstreamTarget {
   /** The provider's name in the configuration (for errors and audit). */
   readonly providerName: string;
-  readonly provider: ProviderConfig;
+  readonly provider: ProviderSettings;
   /** The provider's API root, with the type's default applied, without a trailing slash. */
   readonly baseUrl: string;
   /** The model name the provider expects (e.g. `claude-opus-4-6`, an Azure deployment name). */

@@ -5,7 +5,8 @@ import { createHash } from 'node:crypto';
 import type { GatewayDeps } from '../app.js';
 import type { RequestContext } from '../pipeline/context.js';
 import { evaluatePolicy } from '../pipeline/evaluate-policy.js';
-import { pipeStream, readJsonAnswer } from '../pipeline/forward.js';
+import { checkStreamAnswer, pipeStream, readJsonAnswer } from '../pipeline/forward.js';
+import { withFallback } from '../routing/fallback.js';
 import { estimateCost, meter, usageFromOpenAI } from '../pipeline/meter.js';
 import { readChatRequest } from '../pipeline/read-request.js';
 import { omegaHeaders } from '../pipeline/respond.js';
@@ -22,22 +23,30 @@ export function chatCompletionsRoute(app: FastifyInstance, deps: GatewayDeps): v
   app.post('/v1/chat/completions', (request, reply) =>
     runProxied(deps, request, reply, async (ctx, abort) => {
       const body = readChatRequest(ctx, request.body);
-      const route = deps.routes.resolve(body.model, ctx.principal!, 'chat');
-      ctx.route = route;
-      ctx.costEstimatedUsd = estimateCost(ctx, route.model.price);
+      const model = deps.routes.resolve(body.model, ctx.principal!, 'chat');
+      const chain = deps.routes.chain(model, ctx.principal!);
+      ctx.costEstimatedUsd = estimateCost(ctx, model.price);
       evaluatePolicy(ctx, body, deps.policy);
 
-      const upstreamRequest = route.adapter.chatRequest(body, route.target);
-      const res = await deps.upstream.send(ctx, route, upstreamRequest, abort.signal);
+      // Retries and fallback happen only before the first byte reaches the client.
+      const answer = await withFallback(ctx, chain, deps.routes, deps.config.routing, abort.signal, async (route) => {
+        const res = await deps.upstream.send(ctx, route, route.adapter.chatRequest(body, route.target), abort.signal);
+        if (ctx.stream) {
+          await checkStreamAnswer(ctx, route, res);
+          return { route, res, json: undefined, text: '' };
+        }
+        return { route, res, ...(await readJsonAnswer(ctx, route, res)) };
+      });
+      const { route } = answer;
       if (ctx.stream) {
         const writeHead = () => {
           reply.hijack();
           reply.raw.writeHead(200, { ...SSE_HEADERS, ...omegaHeaders(ctx) });
         };
-        await pipeStream(ctx, route, res, reply.raw, writeHead, abort);
+        await pipeStream(ctx, route, answer.res, reply.raw, writeHead, abort);
         return;
       }
-      const { json, text } = await readJsonAnswer(ctx, route, res);
+      const { json, text } = answer;
       const completion = route.adapter.chatResponse(json, route.target);
       observeCompletion(ctx, completion);
       meter(ctx);

@@ -4,6 +4,7 @@ import type { GatewayDeps } from '../app.js';
 import { GatewayError } from '../errors.js';
 import { evaluatePolicy } from '../pipeline/evaluate-policy.js';
 import { readJsonAnswer } from '../pipeline/forward.js';
+import { withFallback } from '../routing/fallback.js';
 import { estimateCost, meter, usageFromOpenAI } from '../pipeline/meter.js';
 import { readEmbeddingsRequest } from '../pipeline/read-request.js';
 import { omegaHeaders } from '../pipeline/respond.js';
@@ -13,18 +14,20 @@ export function embeddingsRoute(app: FastifyInstance, deps: GatewayDeps): void {
   app.post('/v1/embeddings', (request, reply) =>
     runProxied(deps, request, reply, async (ctx, abort) => {
       const body = readEmbeddingsRequest(ctx, request.body);
-      const route = deps.routes.resolve(body.model, ctx.principal!, 'embeddings');
-      ctx.route = route;
-      const { embeddingsRequest, embeddingsResponse } = route.adapter;
-      if (!embeddingsRequest || !embeddingsResponse) {
-        throw new GatewayError('invalid_request', `The provider of "${route.publicModel}" has no embeddings API.`, { param: 'model' });
-      }
-      ctx.costEstimatedUsd = estimateCost(ctx, route.model.price);
+      const model = deps.routes.resolve(body.model, ctx.principal!, 'embeddings');
+      const chain = deps.routes.chain(model, ctx.principal!);
+      ctx.costEstimatedUsd = estimateCost(ctx, model.price);
       evaluatePolicy(ctx, body, deps.policy);
 
-      const res = await deps.upstream.send(ctx, route, embeddingsRequest(body, route.target), abort.signal);
-      const { json, text } = await readJsonAnswer(ctx, route, res);
-      const embeddings = embeddingsResponse(json, route.target, body);
+      const { route, json, text } = await withFallback(ctx, chain, deps.routes, deps.config.routing, abort.signal, async (route) => {
+        const { embeddingsRequest } = route.adapter;
+        if (!embeddingsRequest) {
+          throw new GatewayError('invalid_request', `The provider of "${route.publicModel}" has no embeddings API.`, { param: 'model' });
+        }
+        const res = await deps.upstream.send(ctx, route, embeddingsRequest(body, route.target), abort.signal);
+        return { route, ...(await readJsonAnswer(ctx, route, res)) };
+      });
+      const embeddings = route.adapter.embeddingsResponse!(json, route.target, body);
       ctx.usage = usageFromOpenAI(embeddings.usage);
       meter(ctx);
       reply

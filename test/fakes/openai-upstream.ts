@@ -9,7 +9,10 @@
  *   [die:N]         stream N content chunks, then destroy the socket
  *   [gate]          stream the first chunk, then wait for `release()` before the rest
  *   [words:N]       reply with N words
- * It records every request (method, path, headers, parsed body) and every connection that
+ *   [reset]         destroy the connection without answering
+ *   [context]       answer 400 context_length_exceeded
+ * `setFault(marker)` applies a marker to every request, to make one upstream fail while
+ * another (same test) stays healthy. * It records every request (method, path, headers, parsed body) and every connection that
  * closed before its response ended (`aborted`).
  */
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -32,6 +35,8 @@ export interface FakeOpenAI {
   aborted: string[];
   /** Lets a `[gate]` stream continue. */
   release(): void;
+  /** Applies a marker (e.g. `[error:500]`) to every request until set to null. */
+  setFault(marker: string | null): void;
   close(): Promise<void>;
 }
 
@@ -42,6 +47,7 @@ export async function startFakeOpenAI(options: { requireKey?: string | null } = 
   const requests: RecordedRequest[] = [];
   const aborted: string[] = [];
   let gates: (() => void)[] = [];
+  let fault: string | null = null;
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -57,7 +63,7 @@ export async function startFakeOpenAI(options: { requireKey?: string | null } = 
       res.on('close', () => {
         if (!res.writableFinished) aborted.push(req.url!);
       });
-      void handle(req, res, body, requireKey, () => new Promise<void>((resolve) => gates.push(resolve)));
+      void handle(req, res, body, requireKey, () => new Promise<void>((resolve) => gates.push(resolve)), fault);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -68,6 +74,9 @@ export async function startFakeOpenAI(options: { requireKey?: string | null } = 
     baseUrl: `${url}/v1`,
     requests,
     aborted,
+    setFault(marker) {
+      fault = marker;
+    },
     release() {
       const open = gates;
       gates = [];
@@ -94,14 +103,18 @@ export function fakePromptTokens(body: any): number {
   return Math.ceil(JSON.stringify(body?.messages ?? body?.input ?? '').length / 4);
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, body: any, requireKey: string | null, gate: () => Promise<void>): Promise<void> {
+async function handle(req: IncomingMessage, res: ServerResponse, body: any, requireKey: string | null, gate: () => Promise<void>, fault: string | null): Promise<void> {
   if (requireKey && req.headers.authorization !== `Bearer ${requireKey}`) {
     return json(res, 401, { error: { message: 'Incorrect API key provided.', type: 'invalid_request_error', param: null, code: 'invalid_api_key' } });
   }
   if (body === undefined) {
     return json(res, 400, { error: { message: 'We could not parse the JSON body of your request.', type: 'invalid_request_error', param: null, code: null } });
   }
-  const text = lastUserText(body) || String(body.input ?? '');
+  const text = (fault ?? '') + (lastUserText(body) || String(body.input ?? ''));
+  if (text.includes('[reset]')) return void res.socket?.destroy();
+  if (text.includes('[context]')) {
+    return json(res, 400, { error: { message: "This model's maximum context length is 8192 tokens. However, your messages resulted in 9000 tokens.", type: 'invalid_request_error', param: 'messages', code: 'context_length_exceeded' } });
+  }
   const slow = /\[slow:(\d+)\]/.exec(text);
   if (slow) await sleep(Number(slow[1]));
   const error = /\[error:(\d{3})\]/.exec(text);
@@ -121,7 +134,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, body: any, requ
   const created = 1_700_000_000;
   const tool = text.includes('[tool]') && body.tools?.[0]?.function?.name;
   const wordsWanted = /\[words:(\d+)\]/.exec(text);
-  const reply = wordsWanted ? Array.from({ length: Number(wordsWanted[1]) }, (_, i) => `w${i}`).join(' ') : `Echo: ${text}`;
+  const reply = wordsWanted ? Array.from({ length: Number(wordsWanted[1]) }, (_, i) => `w${i}`).join(' ') : `Echo: ${text.slice((fault ?? '').length)}`;
   const pieces = reply.split(/(?<= )/);
   const toolCall = tool ? { id: 'call_fake_1', type: 'function' as const, function: { name: tool, arguments: '{"location":"Paris"}' } } : null;
   const usage = {

@@ -61,14 +61,15 @@ audit:
 keys:
   cache_ttl: 50ms
 providers:
-  fake-openai: { type: openai, base_url: "${upstreamBaseUrl}", api_key: "\${FAKE_KEY:-sk-upstream-test-key-123}" }
+  # One attempt per request and no circuit breaker: these tests look at single exchanges.
+  fake-openai: { type: openai, base_url: "${upstreamBaseUrl}", api_key: "\${FAKE_KEY:-sk-upstream-test-key-123}", circuit_breaker: { enabled: false } }
   dead: { type: openai-compatible, base_url: "http://127.0.0.1:9/v1" }
   keyless: { type: openai, base_url: "${upstreamBaseUrl}", api_key: "\${UNSET_PROVIDER_KEY}" }
 models:
-  gpt-test: { provider: fake-openai, model: gpt-upstream, price: { input: 2, output: 8 } }
+  gpt-test: { provider: fake-openai, model: gpt-upstream, retries: 0, price: { input: 2, output: 8 } }
   gpt-other: { provider: fake-openai, price: { input: 1, output: 1 } }
   embed-test: { provider: fake-openai, embeddings: true, price: { input: 0.1, output: 0 } }
-  dead-model: { provider: dead }
+  dead-model: { provider: dead, retries: 0 }
   keyless-model: { provider: keyless }
 tenants:
   acme:
