@@ -3,6 +3,7 @@ import type { ProviderConfig, ProviderType } from '../config/schema.js';
 import type { ProviderAdapter } from './adapter.js';
 import { azureOpenAIAdapter } from './azure-openai/index.js';
 import { cohereAdapter } from './cohere/index.js';
+import { geminiAdapter } from './gemini/index.js';
 import { openAIAdapter } from './openai/index.js';
 
 const ADAPTERS: Partial<Record<ProviderType, ProviderAdapter>> = {
@@ -10,6 +11,7 @@ const ADAPTERS: Partial<Record<ProviderType, ProviderAdapter>> = {
   'openai-compatible': openAIAdapter,
   demo: openAIAdapter,
   cohere: cohereAdapter,
+  gemini: geminiAdapter,
   'azure-openai': azureOpenAIAdapter,
 };
 
