@@ -145,6 +145,16 @@ async function main(): Promise<void> {
     console.log(`  ratio gateway/bare: ${f(gwStream.rps / bareStream.rps, 2)}`);
     console.log(`  time to first byte, 1 in flight (p50/p99 ms): direct ${f(ttfbDirect.p50)}/${f(ttfbDirect.p99)}, bare ${f(ttfbBare.p50)}/${f(ttfbBare.p99)}, gateway ${f(ttfbGateway.p50)}/${f(ttfbGateway.p99)}\n`);
     results.streaming = { bare: bareStream, gateway: gwStream, ratio: gwStream.rps / bareStream.rps, ttfb: { direct: ttfbDirect, bare: ttfbBare, gateway: ttfbGateway } };
+    // Translation cost: the same answer through the gateway in OpenAI format and in Anthropic's.
+    const passthrough = await load(gateway.url, body, 50);
+    const translated = await load(gateway.url, chatBody('bench-anthropic'), 50);
+    const translatedStream = await load(gateway.url, chatBody('bench-anthropic', true), 10);
+    console.log('translation, gateway only                     req/s    p99 ms  errors');
+    console.log(`  OpenAI passthrough, 50 connections          ${f(passthrough.rps, 0).padStart(7)}  ${f(passthrough.p99, 1).padStart(6)}  ${passthrough.errors}`);
+    console.log(`  Anthropic translated, 50 connections        ${f(translated.rps, 0).padStart(7)}  ${f(translated.p99, 1).padStart(6)}  ${translated.errors}`);
+    console.log(`  Anthropic translated stream, 10 connections ${f(translatedStream.rps, 0).padStart(7)}  ${f(translatedStream.p99, 1).padStart(6)}  ${translatedStream.errors}`);
+    console.log(`  ratio translated/passthrough: ${f(translated.rps / passthrough.rps, 2)}; stream translated/passthrough: ${f(translatedStream.rps / gwStream.rps, 2)}\n`);
+    results.translation = { passthrough, translated, translated_stream: translatedStream, ratio: translated.rps / passthrough.rps, stream_ratio: translatedStream.rps / gwStream.rps };
     results.gateway_rss_mb_end = rssMb(gateway.child.pid!);
     if (values.json) writeFileSync(values.json, JSON.stringify(results, null, 2));
   } finally {

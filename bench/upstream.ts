@@ -29,6 +29,30 @@ function stream(res: ServerResponse, model: string, includeUsage: boolean): void
   res.end(out + 'data: [DONE]\n\n');
 }
 
+/** The same answer in Anthropic's Messages format, to measure the cost of translation. */
+const anthropicMessage = (model: string) =>
+  JSON.stringify({
+    id: 'msg_bench',
+    type: 'message',
+    role: 'assistant',
+    model,
+    content: [{ type: 'text', text: 'The quick brown fox jumps over the lazy dog.' }],
+    stop_reason: 'end_turn',
+    stop_sequence: null,
+    usage: { input_tokens: 25, output_tokens: 20 },
+  });
+
+function anthropicStream(res: ServerResponse, model: string): void {
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+  const event = (name: string, data: object) => `event: ${name}\ndata: ${JSON.stringify(data)}\n\n`;
+  let out = event('message_start', { type: 'message_start', message: { id: 'msg_bench', type: 'message', role: 'assistant', model, content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: 25, output_tokens: 1 } } });
+  out += event('content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } });
+  for (let i = 0; i < 20; i++) out += event('content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: `tok${i} ` } });
+  out += event('content_block_stop', { type: 'content_block_stop', index: 0 });
+  out += event('message_delta', { type: 'message_delta', delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: { output_tokens: 20 } });
+  res.end(out + event('message_stop', { type: 'message_stop' }));
+}
+
 const server = createServer((req, res) => {
   const parts: Buffer[] = [];
   req.on('data', (c: Buffer) => parts.push(c));
@@ -37,6 +61,12 @@ const server = createServer((req, res) => {
     const model: string = body.model ?? 'bench';
     const delay = Number(/-delay-(\d+)$/.exec(model)?.[1] ?? 0);
     const answer = () => {
+      if (req.url === '/v1/messages') {
+        if (body.stream) return anthropicStream(res, model);
+        const text = anthropicMessage(model);
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+        return res.end(text);
+      }
       if (body.stream) return stream(res, model, body.stream_options?.include_usage === true);
       const text = completion(model);
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });

@@ -133,7 +133,7 @@ export class RouteTable {
   }
 
   private buildModel(publicModel: string, model: ModelConfig): ModelRoute {
-    const catalog = catalogEntry(model.model ?? publicModel);
+    const catalog = catalogEntry(publicModel) ?? (model.model === undefined ? undefined : catalogEntry(model.model));
     const upstreamDefault = model.model ?? catalog?.upstreamModel ?? publicModel;
     const declared: DeploymentConfig[] = model.deployments ?? [{ provider: model.provider!, weight: 1 }];
     const deployments: ModelRoute['deployments'][number][] = [];

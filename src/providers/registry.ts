@@ -1,6 +1,7 @@
 /** Provider type → adapter, and the default API root of each type. */
 import type { ProviderConfig, ProviderType } from '../config/schema.js';
 import type { ProviderAdapter } from './adapter.js';
+import { anthropicAdapter } from './anthropic/index.js';
 import { azureOpenAIAdapter } from './azure-openai/index.js';
 import { cohereAdapter } from './cohere/index.js';
 import { geminiAdapter } from './gemini/index.js';
@@ -10,6 +11,7 @@ const ADAPTERS: Partial<Record<ProviderType, ProviderAdapter>> = {
   openai: openAIAdapter,
   'openai-compatible': openAIAdapter,
   demo: openAIAdapter,
+  anthropic: anthropicAdapter,
   cohere: cohereAdapter,
   gemini: geminiAdapter,
   'azure-openai': azureOpenAIAdapter,
