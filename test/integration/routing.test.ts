@@ -21,7 +21,7 @@ models:
   secondary: { provider: b, retries: 0, price: { input: 2, output: 2 } }
   long: { provider: b, model: long-context, retries: 0 }
   balanced: { deployments: [ { provider: a, model: m-a, weight: 1 }, { provider: b, model: m-b, weight: 1 } ], retries: 1 }
-  busy: { balance: least-busy, deployments: [ { provider: a, model: m-a }, { provider: b, model: m-b } ] }
+  busy: { balance: least-busy, deployments: [ { provider: a, model: busy-a }, { provider: b, model: busy-b } ] }
   lonely: { provider: a, retries: 0 }
 tenants:
   acme:
@@ -184,8 +184,8 @@ describe('balancing', () => {
     await new Promise((r) => setTimeout(r, 20));
     const res = await ask('busy');
     const first = await slow;
-    expect(first.record!.deployment).toBe('a/m-a');
-    expect(res.record!.deployment).toBe('b/m-b');
+    expect(first.record!.deployment).toBe('a/busy-a');
+    expect(res.record!.deployment).toBe('b/busy-b');
   });
 });
 
