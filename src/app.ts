@@ -7,12 +7,22 @@ import { randomUUID } from 'node:crypto';
 import { isUtf8 } from 'node:buffer';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
+import type { Kysely } from 'kysely';
 import type { AuditWriter } from './audit/writer.js';
+import type { SqliteTables } from './store/sqlite/database.js';
+import { adminApi } from './routes/admin/index.js';
+import { policyRoutes } from './routes/admin/policies.js';
+import { reviewRoutes } from './routes/admin/reviews.js';
+import { spendRoutes } from './routes/admin/spend.js';
 import type { GatewayIdentity } from './audit/record.js';
 import type { KeyDirectory } from './auth/directory.js';
 import type { GatewayConfig } from './config/load.js';
 import { GatewayError, toOpenAIError } from './errors.js';
+import type { AlertNotifier } from './budget/alerts.js';
+import type { BudgetLedger } from './budget/ledger.js';
 import type { PolicyEngine } from './policy/engine.js';
+import type { RateLimiter } from './ratelimit/limiter.js';
+import type { ReviewQueue } from './review/queue.js';
 import { auditRequest } from './pipeline/audit.js';
 import { authenticate } from './pipeline/authenticate.js';
 import { RequestContext } from './pipeline/context.js';
@@ -30,7 +40,15 @@ export interface GatewayDeps {
   routes: RouteTable;
   upstream: UpstreamClient;
   policy: PolicyEngine;
+  limiter: RateLimiter;
+  budgets: BudgetLedger;
+  /** How long a budget hold lives if a request never settles (crash): its longest possible life. */
+  reservationTtlMs: number;
+  alerts: AlertNotifier;
+  reviews: ReviewQueue;
   audit: AuditWriter;
+  /** The embedded store (audit queries for the admin API). */
+  db: Kysely<SqliteTables>;
   identity: GatewayIdentity;
   logger: Logger;
   /** Abort handles of requests in flight, so a shutdown past its grace period can end them. */
@@ -90,6 +108,7 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
   embeddingsRoute(app, deps);
   modelsRoute(app, deps);
   healthRoutes(app, deps);
+  adminApi(app, deps, [reviewRoutes, spendRoutes, policyRoutes]);
 
   app.setErrorHandler((err, request, reply) => {
     const gw = fromFastifyError(err);

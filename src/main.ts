@@ -17,7 +17,15 @@ import { loadConfigFile, type GatewayConfig } from './config/load.js';
 import { startDemoUpstream, type DemoUpstream } from './demo/upstream.js';
 import { UpstreamClient } from './pipeline/forward.js';
 import { RouteTable } from './pipeline/select-route.js';
-import { AllowAllPolicyEngine } from './policy/engine.js';
+import { AlertNotifier } from './budget/alerts.js';
+import { MemoryBudgetLedger } from './budget/memory-ledger.js';
+import { seedLedgerFromAudit } from './budget/seed.js';
+import { preloadTokenizerFor } from './budget/tokens.js';
+import { PolicyEngine } from './policy/engine.js';
+import { PolicySet } from './policy/inheritance.js';
+import { MemoryRateLimiter } from './ratelimit/memory-limiter.js';
+import { ReviewQueue } from './review/queue.js';
+import { SqliteReviewStore } from './store/sqlite/review-store.js';
 import { SqliteAuditSink } from './store/sqlite/audit-sink.js';
 import { openSqlite, type SqliteTables } from './store/sqlite/database.js';
 import { SqliteKeyStore } from './store/sqlite/key-store.js';
@@ -68,13 +76,35 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
   const identity: GatewayIdentity = { instance: `${hostname()}:${process.pid}`, version: GATEWAY_VERSION, configVersion: config.version };
   const upstream = new UpstreamClient(config);
   const routes = new RouteTable(config, baseUrls);
+  // Tokenizers load lazily and are large; load the ones the configured models need now, not on a request.
+  for (const model of Object.values(config.models)) preloadTokenizerFor(model.model ?? '');
+  for (const name of Object.keys(config.models)) preloadTokenizerFor(name);
+
+  const policies = new PolicySet(config.policies);
+  const budgets = new MemoryBudgetLedger({ timeZone: config.budgets.timezone });
+  await seedLedgerFromAudit(db, config, budgets);
+  const limiter = new MemoryRateLimiter();
+  const alerts = new AlertNotifier({ webhookUrl: config.alerts.webhook, logger });
+  const reviewStore = new SqliteReviewStore(db);
+  const reviews = new ReviewQueue(reviewStore, { webhook: config.alerts.webhook, pollMs: 1000, log: logger });
+  // Requests held for review by a previous process are gone with it: close their items.
+  const orphaned = await reviewStore.failPendingHolds('the gateway restarted while the request was held', Date.now());
+  if (orphaned.length > 0) logger.warn({ reviews: orphaned.map((r) => r.id) }, 'held review items of a previous process marked failed');
+  const longestHold = Math.max(0, ...Object.values(config.policies).map((p) => p.review.timeout));
+  const reservationTtlMs = config.server.upstream_timeout * config.routing.max_attempts + longestHold + 60_000;
   const deps: GatewayDeps = {
     config,
     keys: new KeyDirectory(config, keyStore),
     routes,
     upstream,
-    policy: new AllowAllPolicyEngine(),
+    policy: new PolicyEngine(policies),
+    limiter,
+    budgets,
+    reservationTtlMs,
+    alerts,
+    reviews,
     audit,
+    db,
     identity,
     logger,
     inFlight: new Set(),
@@ -106,6 +136,9 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
         await closed;
       } finally {
         await audit.close();
+        await alerts.flush();
+        budgets.close();
+        limiter.close();
         await upstream.close();
         await demo?.close();
         await db.destroy();

@@ -50,7 +50,34 @@ export interface AuditRecord {
   policy_version: string | null;
   matched_rules: string[];
   risk_score: number;
+  risk_factors: unknown[];
+  policy_name: string | null;
+  shadow_outcome: string | null;
+  pii_detected: boolean;
+  pii_types: string[];
+  secrets_detected: boolean;
+  secret_types: string[];
+  injection_score: number;
+  blocked_terms: string[];
+  redactions: number;
+  redaction_types: string[];
+  policy_errors: string[];
+  response_policy_outcome: string | null;
+  response_matched_rules: string[];
+  review_id: string | null;
+  review_mode: string | null;
+  review_decision: string | null;
+  reviewer: string | null;
+  review_wait_ms: number | null;
   cost_estimated_usd: number;
+  budget_reserved_usd: number;
+  budget_scope_hit: string | null;
+  budget_remaining_usd: Record<string, number> | null;
+  budget_utilization: Record<string, number> | null;
+  rate_limited: boolean;
+  ratelimit_wait_ms: number;
+  ratelimit_remaining_requests: number | null;
+  ratelimit_remaining_tokens: number | null;
   cost_usd: number;
   input_tokens: number | null;
   output_tokens: number | null;
@@ -93,6 +120,8 @@ export function buildAuditRecord(ctx: RequestContext, gateway: GatewayIdentity):
   const f = ctx.facts;
   const route = ctx.route;
   const total = ctx.elapsedMs();
+  const pr = ctx.policyResult;
+  const rr = ctx.responsePolicyResult;
   return {
     decision_id: ctx.decisionId,
     request_id: ctx.requestId,
@@ -131,7 +160,34 @@ export function buildAuditRecord(ctx: RequestContext, gateway: GatewayIdentity):
     policy_version: ctx.policyVersion,
     matched_rules: ctx.matchedRules,
     risk_score: ctx.riskScore,
+    risk_factors: pr?.riskFactors ?? [],
+    policy_name: ctx.policyName,
+    shadow_outcome: pr?.shadowOutcome ?? null,
+    pii_detected: pr?.signals.pii_detected ?? false,
+    pii_types: pr?.signals.pii_types ?? [],
+    secrets_detected: pr?.signals.secrets_detected ?? false,
+    secret_types: pr?.signals.secret_types ?? [],
+    injection_score: pr?.signals.injection_score ?? 0,
+    blocked_terms: pr?.signals.blocked_terms ?? [],
+    redactions: pr?.redactions.length ?? 0,
+    redaction_types: pr ? [...new Set(pr.redactions.map((r) => r.type))] : [],
+    policy_errors: pr?.errors ?? [],
+    response_policy_outcome: rr?.outcome ?? null,
+    response_matched_rules: rr ? rr.matchedRules.filter((r) => !r.shadow).map((r) => r.id) : [],
+    review_id: ctx.review?.id ?? null,
+    review_mode: ctx.review?.mode ?? null,
+    review_decision: ctx.review?.decision ?? null,
+    reviewer: ctx.review?.reviewer ?? null,
+    review_wait_ms: ctx.review ? ctx.review.waitMs : null,
     cost_estimated_usd: ctx.costEstimatedUsd,
+    budget_reserved_usd: ctx.budgetReservedUsd,
+    budget_scope_hit: ctx.budgetScopeHit,
+    budget_remaining_usd: ctx.budgetRemainingUsd,
+    budget_utilization: ctx.budgetUtilization,
+    rate_limited: ctx.rateLimited,
+    ratelimit_wait_ms: Math.round(ctx.rateLimitWaitMs),
+    ratelimit_remaining_requests: ctx.rateLimitRemainingRequests,
+    ratelimit_remaining_tokens: ctx.rateLimitRemainingTokens,
     cost_usd: ctx.costUsd,
     input_tokens: ctx.usage?.inputTokens ?? null,
     output_tokens: ctx.usage?.outputTokens ?? null,

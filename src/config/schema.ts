@@ -4,6 +4,9 @@
  * `.describe()` so the JSON Schema documents itself.
  */
 import { z } from 'zod';
+import { PolicySchema } from '../policy/schema.js';
+
+export { PolicySchema };
 
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 const SIZE_UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
@@ -133,6 +136,8 @@ export const KeySchema = z
       .optional()
       .describe('sha256 of the key, as printed by `omega keys hash`.'),
     key: z.string().min(20).optional().describe('The plaintext key (hashed at load); prefer `hash`, or ${ENV} interpolation.'),
+    budget: BudgetSchema.optional().describe('Spend limit of this key alone.'),
+    rate_limits: RateLimitSchema.optional().describe('Quotas of this key alone.'),
   })
   .strict()
   .refine((k) => (k.hash === undefined) !== (k.key === undefined), { message: 'give exactly one of `hash` or `key`' });
@@ -167,42 +172,6 @@ export const TenantSchema = z
   })
   .strict();
 
-export const PolicySchema = z
-  .object({
-    thresholds: z
-      .object({
-        review: z.number().min(0).max(1).default(0.5).describe('Scores at or above this are REVIEW.'),
-        block: z.number().min(0).max(1).default(0.8).describe('Scores at or above this are BLOCK.'),
-      })
-      .strict()
-      .default({ review: 0.5, block: 0.8 })
-      .describe('Risk-score thresholds mapping a score to REVIEW and BLOCK.'),
-    review: z
-      .object({
-        mode: z.enum(['hold', 'flag']).default('hold').describe('hold: the request waits for a reviewer; flag: forwarded now, reviewed after.'),
-        timeout: Duration.default(120_000).describe('hold mode: how long a request waits for a reviewer.'),
-        on_timeout: z.enum(['allow', 'block']).default('block').describe('hold mode: what happens when nobody decides in time.'),
-      })
-      .strict()
-      .default({ mode: 'hold', timeout: 120_000, on_timeout: 'block' })
-      .describe('How REVIEW outcomes are handled.'),
-    rules: z
-      .array(
-        z
-          .object({
-            id: Id.describe('Rule id, recorded in matched_rules.'),
-            detect: z.string().optional().describe('A detector, e.g. pii.payment_card, secrets, prompt_injection.'),
-            when: z.string().optional().describe('A boolean expression over request fields and signals.'),
-            action: z.enum(['allow', 'block', 'review', 'redact', 'log']).describe('What a match does.'),
-            shadow: z.boolean().default(false).describe('Dry run: record the would-be outcome only.'),
-          })
-          .strict(),
-      )
-      .default([])
-      .describe('Ordered rules; see docs/policies.md.'),
-  })
-  .strict();
-
 export const ConfigSchema = z
   .object({
     server: z
@@ -233,6 +202,25 @@ export const ConfigSchema = z
       .strict()
       .prefault({})
       .describe('The audit trail.'),
+    admin: z
+      .object({
+        tokens: z
+          .array(
+            z
+              .object({
+                id: Id.describe('Who this token is: recorded as the reviewer / actor of admin actions.'),
+                hash: z.string().regex(/^sha256:[0-9a-f]{64}$/, 'sha256:<64 hex digits>').optional().describe('sha256 of the token (`omega keys hash TOKEN`).'),
+                token: z.string().min(20).optional().describe('The token itself (hashed at load); use only with ${ENV}.'),
+              })
+              .strict()
+              .refine((t) => (t.hash === undefined) !== (t.token === undefined), { message: 'give exactly one of `hash` or `token`' }),
+          )
+          .default([])
+          .describe('Bearer tokens for /admin/*; the admin API answers 401 to everything when none is configured.'),
+      })
+      .strict()
+      .prefault({})
+      .describe('The admin API (reviews, spend, policies, audit).'),
     keys: z
       .object({
         cache_ttl: Duration.default(5000).describe('How long a runtime-created key stays cached; revocations take effect within this time.'),
@@ -244,6 +232,20 @@ export const ConfigSchema = z
     models: z.record(z.string().min(1), ModelSchema).default({}).describe('Public model names and where they run.'),
     tenants: z.record(Id, TenantSchema).default({}).describe('Tenants, their teams, agents and keys.'),
     policies: z.record(Id, PolicySchema).default({}).describe('Named policies referenced by tenants, teams and agents.'),
+    budgets: z
+      .object({
+        timezone: z.string().default('UTC').describe('IANA time zone in which daily, weekly (Monday) and monthly budget periods start.'),
+      })
+      .strict()
+      .prefault({})
+      .describe('Budget periods.'),
+    rate_limiting: z
+      .object({
+        max_wait: Duration.default(1000).describe('A request over a rate limit waits up to this long for capacity (smoothing spikes) before it is refused with 429.'),
+      })
+      .strict()
+      .prefault({})
+      .describe('Rate quotas.'),
     routing: z
       .object({
         initial_backoff: Duration.default(250).describe('Wait before the first retry; doubles each retry, with jitter.'),
@@ -270,4 +272,6 @@ export type RoutingConfig = z.output<typeof ConfigSchema>['routing'];
 export type TenantConfig = z.output<typeof TenantSchema>;
 export type TeamConfig = z.output<typeof TeamSchema>;
 export type AgentConfig = z.output<typeof AgentSchema>;
-export type PolicyConfig = z.output<typeof PolicySchema>;
+export type { PolicyConfig } from '../policy/schema.js';
+export type BudgetConfig = z.output<typeof BudgetSchema>;
+export type RateLimitConfig = z.output<typeof RateLimitSchema>;

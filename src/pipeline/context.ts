@@ -5,6 +5,10 @@
 import { randomUUID } from 'node:crypto';
 import type { GatewayError } from '../errors.js';
 import type { Principal } from '../auth/directory.js';
+import type { Reservation } from '../budget/ledger.js';
+import type { RateLimitRule } from '../ratelimit/limiter.js';
+import type { CompiledPolicy } from '../policy/compile.js';
+import type { PolicyInput, PolicyResult } from '../policy/types.js';
 import type { AttemptRecord } from '../routing/fallback.js';
 import type { ResolvedRoute } from './select-route.js';
 
@@ -54,9 +58,35 @@ export class RequestContext {
   outcome: PolicyOutcome = 'ALLOW';
   riskScore = 0;
   policyVersion: string | null = null;
+  policyName: string | null = null;
+  /** Ids of the live (non-shadow) rules that matched. */
   matchedRules: string[] = [];
+  /** The policy's full result (risk factors, signals, redactions, shadow outcome), for the audit. */
+  policyResult: PolicyResult | undefined = undefined;
+  /** The result of response rules, when the policy has any. */
+  responsePolicyResult: PolicyResult | undefined = undefined;
+  /** The compiled policy and the input it judged, reused for response rules. */
+  policy: { compiled: CompiledPolicy; input: PolicyInput } | undefined = undefined;
+  review: { id: string; decision: string | null; reviewer: string | null; waitMs: number; mode: string } | null = null;
 
   costEstimatedUsd = 0;
+  /** The budget hold taken before forwarding; cleared once settled. */
+  reservation: Reservation | undefined = undefined;
+  /** The amount held against the budgets (worst case over the fallback chain). */
+  budgetReservedUsd = 0;
+  /** Budget scope that refused the request, if one did. */
+  budgetScopeHit: string | null = null;
+  budgetRemainingUsd: Record<string, number> | null = null;
+  budgetUtilization: Record<string, number> | null = null;
+  rateLimited = false;
+  rateLimitWaitMs = 0;
+  rateLimitRemainingRequests: number | null = null;
+  rateLimitRemainingTokens: number | null = null;
+  /** x-ratelimit-* response headers, when quotas apply. */
+  rateLimitHeaders: Record<string, string> | null = null;
+  /** Rules consumed and the tokens taken, for the correction after metering. */
+  rateLimitRules: RateLimitRule[] | undefined = undefined;
+  rateLimitTokens = 0;
   costUsd = 0;
   usage: Usage | undefined = undefined;
   /** True when usage was counted by the gateway (stream cut short) rather than reported by the provider. */

@@ -1,16 +1,65 @@
-/** Stage: run the tenant's policy and refuse what it blocks. */
+/**
+ * Stage: run the principal's policy over the request. BLOCK refuses (naming the rules, never
+ * the matched text); redact rules mask their matches in the body that is forwarded; REVIEW is
+ * handled by the hold-for-review stage. Everything the policy found goes to the audit.
+ */
 import { GatewayError } from '../errors.js';
+import type { CompiledPolicy } from '../policy/compile.js';
 import type { PolicyEngine } from '../policy/engine.js';
+import { applyRedactions, segmentsOf } from '../policy/redact-request.js';
+import type { PolicyInput, PolicyResult } from '../policy/types.js';
 import type { ChatRequest, EmbeddingsRequest } from '../providers/adapter.js';
 import type { RequestContext } from './context.js';
 
-export function evaluatePolicy(ctx: RequestContext, body: ChatRequest | EmbeddingsRequest, engine: PolicyEngine): void {
-  const decision = engine.evaluate(ctx, body);
-  ctx.outcome = decision.outcome;
-  ctx.riskScore = decision.riskScore;
-  ctx.policyVersion = decision.policyVersion;
-  ctx.matchedRules = decision.matchedRules;
-  if (decision.outcome === 'BLOCK') {
-    throw new GatewayError('policy_blocked', `The request was blocked by policy (rules: ${decision.matchedRules.join(', ') || 'risk score'}).`);
+export function evaluatePolicy<B extends ChatRequest | EmbeddingsRequest>(ctx: RequestContext, body: B, engine: PolicyEngine, endpoint: 'chat' | 'embeddings', model: string): B {
+  const policy = engine.policyFor(ctx.principal!);
+  if (!policy) return body;
+  const p = ctx.principal!;
+  const f = ctx.facts!;
+  const input: PolicyInput = {
+    segments: segmentsOf(body, endpoint),
+    model,
+    endpoint,
+    estimatedCostUsd: ctx.costEstimatedUsd,
+    inputTokens: ctx.inputTokensEstimated,
+    maxTokens: f.maxTokens,
+    tenantId: p.tenantId,
+    teamId: p.teamId,
+    agentId: p.agentId,
+    stream: ctx.stream,
+    toolsCount: f.toolsCount,
+    hasImages: f.hasImages,
+    endUser: f.endUser,
+  };
+  const result = policy.evaluate(input);
+  ctx.policy = { compiled: policy, input };
+  recordPolicyResult(ctx, result);
+  if (result.outcome === 'BLOCK') {
+    const rules = result.matchedRules.filter((r) => !r.shadow && r.action === 'block').map((r) => r.id);
+    const why = rules.length > 0 ? `rule${rules.length > 1 ? 's' : ''} ${rules.join(', ')}` : `risk score ${result.riskScore} ≥ ${policy.config.thresholds.block}`;
+    throw new GatewayError('policy_blocked', `The request was blocked by policy "${result.policyName}" (${why}).`);
   }
+  return result.redactions.length > 0 ? applyRedactions(body, result.redactions) : body;
+}
+
+export function recordPolicyResult(ctx: RequestContext, result: PolicyResult): void {
+  ctx.outcome = result.outcome;
+  ctx.riskScore = result.riskScore;
+  ctx.policyVersion = result.policyVersion;
+  ctx.policyName = result.policyName;
+  ctx.matchedRules = result.matchedRules.filter((r) => !r.shadow).map((r) => r.id);
+  ctx.policyResult = result;
+}
+
+/** Response rules over a whole answer (non-stream). Returns the redactions to apply, or throws on BLOCK. */
+export function evaluateResponsePolicy(ctx: RequestContext, text: string): PolicyResult | undefined {
+  const policy: CompiledPolicy | undefined = ctx.policy?.compiled;
+  if (!policy?.hasResponseRules || !ctx.policy) return undefined;
+  const result = policy.evaluateResponse(text, ctx.policy.input);
+  ctx.responsePolicyResult = result;
+  if (result.outcome === 'BLOCK') {
+    const rules = result.matchedRules.filter((r) => !r.shadow && r.action === 'block').map((r) => r.id);
+    throw new GatewayError('policy_blocked', `The response was blocked by policy "${result.policyName}" (rules: ${rules.join(', ')}).`);
+  }
+  return result;
 }

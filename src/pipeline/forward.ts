@@ -11,6 +11,7 @@ import { Agent, errors as undiciErrors, type Dispatcher } from 'undici';
 import type { GatewayConfig } from '../config/load.js';
 import { GatewayError, toOpenAIError } from '../errors.js';
 import type { ChatCompletionChunk, UpstreamRequest } from '../providers/adapter.js';
+import type { ResponseScanner } from '../policy/types.js';
 import type { RequestContext } from './context.js';
 import { usageFromOpenAI } from './meter.js';
 import type { ResolvedRoute } from './select-route.js';
@@ -140,11 +141,22 @@ export async function pipeStream(
   const outputHash = createHash('sha256');
   // Events parsed from one upstream read are written in one go: no waiting, fewer syscalls.
   let pending = '';
+  // Response rules scan content as it passes; the chunk that completes a blocked match is withheld.
+  const scanner = ctx.policy?.compiled.hasResponseRules ? ctx.policy.compiled.createResponseScanner(ctx.policy.input) : undefined;
+  let blocked: GatewayError | undefined;
   const parser = createParser({
     onEvent: (event) => {
+      if (blocked) return;
       const chunks = translator.push({ event: event.event, data: event.data });
       const raw = translator.passthrough && chunks.length === 1 ? event.data : undefined;
       for (const chunk of chunks) {
+        if (scanner && chunkBlocked(scanner, chunk)) {
+          const result = scanner.result();
+          ctx.responsePolicyResult = result;
+          const rules = result.matchedRules.filter((r) => !r.shadow && r.action === 'block').map((r) => r.id);
+          blocked = new GatewayError('policy_blocked', `The response was blocked by policy "${result.policyName}" (rules: ${rules.join(', ')}); the stream was ended.`);
+          return;
+        }
         const payload = observeChunk(ctx, chunk, outputHash, raw);
         if (payload !== undefined) pending += `data: ${payload}\n\n`;
       }
@@ -171,6 +183,7 @@ export async function pipeStream(
     for await (const buf of res.body) {
       parser.feed(decoder.decode(buf as Buffer, { stream: true }));
       const writable = flush();
+      if (blocked) throw blocked;
       if (translator.error) throw translator.error;
       if (!writable) await once(out, 'drain', { signal: abort.signal });
     }
@@ -179,6 +192,7 @@ export async function pipeStream(
       if (payload !== undefined) pending += `data: ${payload}\n\n`;
     }
     if (translator.error) throw translator.error;
+    if (scanner) ctx.responsePolicyResult = scanner.result();
     out.end(`${pending}data: [DONE]\n\n`);
   } catch (err) {
     ctx.streamInterrupted = true;
@@ -197,6 +211,15 @@ export async function pipeStream(
     ctx.upstreamMs += performance.now() - started;
     ctx.outputHash = outputHash.digest('hex');
   }
+}
+
+function chunkBlocked(scanner: ResponseScanner, chunk: ChatCompletionChunk): boolean {
+  let block = false;
+  for (const choice of chunk.choices) {
+    const content = choice.delta?.content;
+    if (content && scanner.push(content).block) block = true;
+  }
+  return block;
 }
 
 /**

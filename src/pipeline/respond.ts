@@ -5,6 +5,7 @@
 import type { FastifyReply } from 'fastify';
 import { asGatewayError, toOpenAIError } from '../errors.js';
 import type { RequestContext } from './context.js';
+import { tightestRemaining } from './reserve-budget.js';
 
 /** The gateway's headers for this request; cost is the actual figure once known, else the estimate. */
 export function omegaHeaders(ctx: RequestContext): Record<string, string> {
@@ -17,6 +18,9 @@ export function omegaHeaders(ctx: RequestContext): Record<string, string> {
     'x-omega-latency-ms': ctx.gatewayMs().toFixed(2),
   };
   if (ctx.route) headers['x-omega-model'] = ctx.route.publicModel;
+  const budgetLeft = tightestRemaining(ctx.budgetRemainingUsd);
+  if (budgetLeft !== undefined) headers['x-omega-budget-remaining-usd'] = budgetLeft.toFixed(6);
+  if (ctx.rateLimitHeaders) Object.assign(headers, ctx.rateLimitHeaders);
   if (ctx.upstreamRequestId) headers['x-omega-upstream-request-id'] = ctx.upstreamRequestId;
   return headers;
 }

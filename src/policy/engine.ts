@@ -1,32 +1,16 @@
 /**
- * The policy engine's contract. A decision is made for every request before it reaches a
- * provider; `evaluate` must be synchronous and cheap, as it runs on the hot path.
+ * The policy engine as the pipeline sees it: the compiled policy in force for a principal
+ * (agent over team over tenant), or none (the request is allowed with score 0).
  */
-import type { PolicyOutcome, RequestContext } from '../pipeline/context.js';
-import type { ChatRequest, EmbeddingsRequest } from '../providers/adapter.js';
+import type { Principal } from '../auth/directory.js';
+import type { CompiledPolicy } from './compile.js';
+import type { PolicySet } from './inheritance.js';
 
-export interface PolicyDecision {
-  outcome: PolicyOutcome;
-  /** Risk score in [0,1]. */
-  riskScore: number;
-  /** The version of the policy that decided, recorded in the audit. */
-  policyVersion: string | null;
-  /** Ids of the rules that matched (never the sensitive text they matched). */
-  matchedRules: string[];
-}
+export class PolicyEngine {
+  constructor(readonly policies: PolicySet) {}
 
-export interface PolicyEngine {
-  evaluate(ctx: RequestContext, body: ChatRequest | EmbeddingsRequest): PolicyDecision;
-}
-
-/**
- * The engine used while no tenant policy is enforced: every request is allowed with score 0.
- * It stays the right answer for tenants that declare no policy.
- */
-export class AllowAllPolicyEngine implements PolicyEngine {
-  private static readonly decision: PolicyDecision = Object.freeze({ outcome: 'ALLOW', riskScore: 0, policyVersion: null, matchedRules: [] }) as PolicyDecision;
-
-  evaluate(): PolicyDecision {
-    return AllowAllPolicyEngine.decision;
+  /** Null when no scope of the principal names a policy. */
+  policyFor(p: Principal): CompiledPolicy | null {
+    return this.policies.for(p.tenant.policy, p.team.policy, p.agent.policy);
   }
 }

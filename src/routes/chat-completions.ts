@@ -4,10 +4,12 @@ import type { ChatCompletion } from 'openai/resources/chat/completions';
 import { createHash } from 'node:crypto';
 import type { GatewayDeps } from '../app.js';
 import type { RequestContext } from '../pipeline/context.js';
-import { evaluatePolicy } from '../pipeline/evaluate-policy.js';
+import { admit } from '../pipeline/admit.js';
+import { evaluateResponsePolicy } from '../pipeline/evaluate-policy.js';
+import { applyRedactions } from '../policy/redact-request.js';
 import { checkStreamAnswer, pipeStream, readJsonAnswer } from '../pipeline/forward.js';
 import { withFallback } from '../routing/fallback.js';
-import { estimateCost, meter, usageFromOpenAI } from '../pipeline/meter.js';
+import { meter, usageFromOpenAI } from '../pipeline/meter.js';
 import { readChatRequest } from '../pipeline/read-request.js';
 import { omegaHeaders } from '../pipeline/respond.js';
 import { runProxied } from './proxied.js';
@@ -22,11 +24,7 @@ const SSE_HEADERS = {
 export function chatCompletionsRoute(app: FastifyInstance, deps: GatewayDeps): void {
   app.post('/v1/chat/completions', (request, reply) =>
     runProxied(deps, request, reply, async (ctx, abort) => {
-      const body = readChatRequest(ctx, request.body);
-      const model = deps.routes.resolve(body.model, ctx.principal!, 'chat');
-      const chain = deps.routes.chain(model, ctx.principal!);
-      ctx.costEstimatedUsd = estimateCost(ctx, model.price);
-      evaluatePolicy(ctx, body, deps.policy);
+      const { body, chain } = await admit(ctx, deps, readChatRequest(ctx, request.body), 'chat', abort.signal);
 
       // Retries and fallback happen only before the first byte reaches the client.
       const answer = await withFallback(ctx, chain, deps.routes, deps.config.routing, abort.signal, async (route) => {
@@ -47,10 +45,12 @@ export function chatCompletionsRoute(app: FastifyInstance, deps: GatewayDeps): v
         return;
       }
       const { json, text } = answer;
-      const completion = route.adapter.chatResponse(json, route.target);
+      let completion = route.adapter.chatResponse(json, route.target);
       observeCompletion(ctx, completion);
       meter(ctx);
-      // An untranslated answer goes back as the provider's bytes: no re-encoding.
+      const verdict = evaluateResponsePolicy(ctx, completion.choices.map((c) => c.message?.content ?? '').join('\n'));
+      if (verdict && verdict.redactions.length > 0) completion = applyRedactions(completion, verdict.redactions);
+      // An untranslated, unredacted answer goes back as the provider's bytes: no re-encoding.
       reply
         .headers(omegaHeaders(ctx))
         .type('application/json')

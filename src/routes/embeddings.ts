@@ -2,10 +2,10 @@
 import type { FastifyInstance } from 'fastify';
 import type { GatewayDeps } from '../app.js';
 import { GatewayError } from '../errors.js';
-import { evaluatePolicy } from '../pipeline/evaluate-policy.js';
+import { admit } from '../pipeline/admit.js';
 import { readJsonAnswer } from '../pipeline/forward.js';
 import { withFallback } from '../routing/fallback.js';
-import { estimateCost, meter, usageFromOpenAI } from '../pipeline/meter.js';
+import { meter, usageFromOpenAI } from '../pipeline/meter.js';
 import { readEmbeddingsRequest } from '../pipeline/read-request.js';
 import { omegaHeaders } from '../pipeline/respond.js';
 import { runProxied } from './proxied.js';
@@ -13,11 +13,7 @@ import { runProxied } from './proxied.js';
 export function embeddingsRoute(app: FastifyInstance, deps: GatewayDeps): void {
   app.post('/v1/embeddings', (request, reply) =>
     runProxied(deps, request, reply, async (ctx, abort) => {
-      const body = readEmbeddingsRequest(ctx, request.body);
-      const model = deps.routes.resolve(body.model, ctx.principal!, 'embeddings');
-      const chain = deps.routes.chain(model, ctx.principal!);
-      ctx.costEstimatedUsd = estimateCost(ctx, model.price);
-      evaluatePolicy(ctx, body, deps.policy);
+      const { body, chain } = await admit(ctx, deps, readEmbeddingsRequest(ctx, request.body), 'embeddings', abort.signal);
 
       const { route, json, text } = await withFallback(ctx, chain, deps.routes, deps.config.routing, abort.signal, async (route) => {
         const { embeddingsRequest } = route.adapter;

@@ -7,6 +7,9 @@ import type { GatewayDeps } from '../app.js';
 import { auditRequest } from '../pipeline/audit.js';
 import type { RequestContext } from '../pipeline/context.js';
 import { sendError } from '../pipeline/respond.js';
+import { meter } from '../pipeline/meter.js';
+import { adjustRateLimits } from '../pipeline/rate-limit.js';
+import { settleBudget } from '../pipeline/reserve-budget.js';
 import { GatewayError } from '../errors.js';
 
 /** nginx's convention for "client closed the request", used in the audit only. */
@@ -40,6 +43,11 @@ export async function runProxied(
     if (!(err instanceof GatewayError)) request.log.error({ err, decisionId: ctx.decisionId }, 'request failed');
   } finally {
     reply.raw.off('close', onClose);
+    // Settlement runs on every path (success, refusal, upstream fault, client gone) before the
+    // audit record, which then carries the settled budget figures.
+    meter(ctx);
+    await settleBudget(ctx, deps.budgets, deps.alerts);
+    await adjustRateLimits(ctx, deps.limiter);
     deps.inFlight.delete(abort);
     auditRequest(ctx, deps.audit, deps.identity);
   }

@@ -42,9 +42,22 @@ export interface AuditRecordsTable {
   record: string;
 }
 
+export interface ReviewItemsTable {
+  id: string;
+  decision_id: string;
+  tenant_id: string;
+  mode: string;
+  status: string;
+  created_at: number;
+  decided_at: number | null;
+  /** The whole ReviewItem as JSON. */
+  item: string;
+}
+
 export interface SqliteTables {
   api_keys: ApiKeysTable;
   audit_records: AuditRecordsTable;
+  review_items: ReviewItemsTable;
 }
 
 /** Opens (creating if needed) the SQLite database named by a `sqlite://PATH` URL and migrates it. */

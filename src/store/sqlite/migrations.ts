@@ -41,4 +41,21 @@ export const migrations: Record<string, Migration> = {
       await db.schema.createIndex('audit_time').on('audit_records').column('received_at').execute();
     },
   },
+  '0002_review_items': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('review_items')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('decision_id', 'text', (c) => c.notNull())
+        .addColumn('tenant_id', 'text', (c) => c.notNull())
+        .addColumn('mode', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'integer', (c) => c.notNull())
+        .addColumn('decided_at', 'integer')
+        .addColumn('item', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('review_status_time').on('review_items').columns(['status', 'created_at']).execute();
+      await db.schema.createIndex('review_tenant_time').on('review_items').columns(['tenant_id', 'created_at']).execute();
+    },
+  },
 };

@@ -1,0 +1,42 @@
+/**
+ * Rebuilds the in-memory ledger's spend from the audit trail at start: for every configured
+ * budget scope, the cost of its requests since its current period began.
+ */
+import type { Kysely } from 'kysely';
+import type { GatewayConfig } from '../config/load.js';
+import type { SqliteTables } from '../store/sqlite/database.js';
+import type { BudgetScope } from './ledger.js';
+import type { MemoryBudgetLedger } from './memory-ledger.js';
+import { periodStart } from './periods.js';
+
+type Column = 'tenant_id' | 'team_id' | 'agent_id' | 'key_id';
+
+export async function seedLedgerFromAudit(db: Kysely<SqliteTables>, config: GatewayConfig, ledger: MemoryBudgetLedger, now = Date.now()): Promise<number> {
+  const tz = config.budgets.timezone;
+  const scopes: { scope: BudgetScope; tenant: string; column: Column; value: string }[] = [];
+  const add = (key: string, b: { usd: number; period: BudgetScope['period']; alerts: number[] } | undefined, tenant: string, column: Column, value: string) => {
+    if (b) scopes.push({ scope: { key, limitUsd: b.usd, period: b.period, alerts: b.alerts }, tenant, column, value });
+  };
+  for (const [t, tenant] of Object.entries(config.tenants)) {
+    add(`tenant:${t}`, tenant.budget, t, 'tenant_id', t);
+    for (const [teamId, team] of Object.entries(tenant.teams)) {
+      add(`team:${t}/${teamId}`, team.budget, t, 'team_id', teamId);
+      for (const [agentId, agent] of Object.entries(team.agents)) {
+        add(`agent:${t}/${agentId}`, agent.budget, t, 'agent_id', agentId);
+        for (const key of agent.keys) add(`key:${key.id}`, key.budget, t, 'key_id', key.id);
+      }
+    }
+  }
+  for (const { scope, tenant, column, value } of scopes) {
+    const row = await db
+      .selectFrom('audit_records')
+      .select((eb) => eb.fn.coalesce(eb.fn.sum<number>('cost_usd'), eb.lit(0)).as('spent'))
+      .where('tenant_id', '=', tenant)
+      .where(column, '=', value)
+      .where('received_at', '>=', periodStart(scope.period, now, tz))
+      .executeTakeFirst();
+    const spent = Number(row?.spent ?? 0);
+    if (spent > 0) ledger.seed(scope, spent);
+  }
+  return scopes.length;
+}

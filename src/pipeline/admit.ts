@@ -1,0 +1,35 @@
+/**
+ * The stages before a request may be forwarded, in the product's order: resolve the model,
+ * count its tokens, rate quotas, policy, budget hold, then the review hold. Each refuses by
+ * throwing a GatewayError; what they learn is recorded on the context for headers and audit.
+ */
+import type { GatewayDeps } from '../app.js';
+import { estimateInputTokens } from '../budget/tokens.js';
+import type { ChatRequest, EmbeddingsRequest } from '../providers/adapter.js';
+import type { RequestContext } from './context.js';
+import { evaluatePolicy } from './evaluate-policy.js';
+import { holdForReview } from './hold-for-review.js';
+import { estimateCost } from './meter.js';
+import { enforceRateLimits } from './rate-limit.js';
+import { reserveBudget } from './reserve-budget.js';
+import type { ModelRoute } from './select-route.js';
+
+export async function admit<B extends ChatRequest | EmbeddingsRequest>(
+  ctx: RequestContext,
+  deps: GatewayDeps,
+  body: B,
+  endpoint: 'chat' | 'embeddings',
+  signal: AbortSignal,
+): Promise<{ body: B; chain: ModelRoute[] }> {
+  const model = deps.routes.resolve(body.model, ctx.principal!, endpoint);
+  const chain = deps.routes.chain(model, ctx.principal!);
+  const upstreamModel = chain[0]!.deployments[0]?.target.upstreamModel ?? model.publicModel;
+  ctx.inputTokensEstimated = estimateInputTokens(body as Parameters<typeof estimateInputTokens>[0], upstreamModel);
+  ctx.costEstimatedUsd = estimateCost(ctx, model.price);
+
+  await enforceRateLimits(ctx, deps.limiter, model.publicModel, deps.config.rate_limiting.max_wait, signal);
+  const allowed = evaluatePolicy(ctx, body, deps.policy, endpoint, model.publicModel);
+  await reserveBudget(ctx, deps.budgets, chain, deps.reservationTtlMs);
+  await holdForReview(ctx, deps.reviews, allowed, model.publicModel, signal);
+  return { body: allowed, chain };
+}

@@ -1,0 +1,53 @@
+/**
+ * Stage: a REVIEW outcome goes to the review queue. Flag mode records the item and lets the
+ * request through; hold mode waits for a reviewer's decision, the policy's timeout (then its
+ * `on_timeout` applies) or the client leaving. The reviewer sees the request as forwarded,
+ * i.e. with the policy's redactions applied.
+ */
+import { GatewayError } from '../errors.js';
+import type { ReviewQueue } from '../review/queue.js';
+import type { ReviewItem } from '../review/types.js';
+import type { RequestContext } from './context.js';
+
+export async function holdForReview(ctx: RequestContext, queue: ReviewQueue, body: unknown, model: string, signal: AbortSignal): Promise<void> {
+  const result = ctx.policyResult;
+  if (ctx.outcome !== 'REVIEW' || !result) return;
+  const p = ctx.principal!;
+  const now = Date.now();
+  const hold = result.reviewMode === 'hold';
+  const item: ReviewItem = {
+    id: queue.newId(),
+    decisionId: ctx.decisionId,
+    tenantId: p.tenantId,
+    teamId: p.teamId,
+    agentId: p.agentId,
+    keyId: p.keyId,
+    model,
+    mode: result.reviewMode,
+    status: 'pending',
+    createdAt: now,
+    expiresAt: hold ? now + result.reviewTimeoutMs : null,
+    onTimeout: result.reviewOnTimeout,
+    riskScore: result.riskScore,
+    riskFactors: result.riskFactors,
+    matchedRules: result.matchedRules,
+    policyName: result.policyName,
+    policyVersion: result.policyVersion,
+    request: body,
+    decidedAt: null,
+    reviewer: null,
+    reason: null,
+  };
+  ctx.review = { id: item.id, decision: null, reviewer: null, waitMs: 0, mode: item.mode };
+  await queue.submit(item);
+  if (!hold) return;
+
+  const started = performance.now();
+  const { outcome, item: decided } = await queue.waitForDecision(item, signal);
+  ctx.review = { id: item.id, decision: outcome, reviewer: decided.reviewer, waitMs: Math.round(performance.now() - started), mode: item.mode };
+  if (outcome === 'approved') return;
+  if (outcome === 'expired' && item.onTimeout === 'allow') return;
+  if (outcome === 'abandoned') throw new GatewayError('upstream_error', 'The client disconnected while the request waited for review.');
+  const why = outcome === 'rejected' ? `rejected by ${decided.reviewer ?? 'a reviewer'}${decided.reason ? `: ${decided.reason}` : ''}` : 'no reviewer decided before the timeout';
+  throw new GatewayError('review_rejected', `The request was held for review (${item.id}) and ${why}.`);
+}

@@ -1,0 +1,98 @@
+/**
+ * Stage: hold the request's worst-case cost against every budget it counts toward (tenant,
+ * team, agent, key) before forwarding; settle to the actual cost afterwards, on every path.
+ * The worst case is the estimated input plus the output bound (max_tokens, else the model's
+ * max output, else 4096 tokens), so concurrent requests can never overspend a budget.
+ */
+import type { Principal } from '../auth/directory.js';
+import type { AlertNotifier } from '../budget/alerts.js';
+import type { BudgetLedger, BudgetScope } from '../budget/ledger.js';
+import { estimateOutputTokensBound } from '../budget/tokens.js';
+import type { BudgetConfig } from '../config/schema.js';
+import { GatewayError } from '../errors.js';
+import type { RequestContext } from './context.js';
+import { costOf } from './meter.js';
+import type { ModelRoute } from './select-route.js';
+
+const scopeCache = new WeakMap<Principal, BudgetScope[]>();
+
+/** The budgets a principal's requests count toward, most specific last. */
+export function budgetScopes(p: Principal): BudgetScope[] {
+  let scopes = scopeCache.get(p);
+  if (!scopes) {
+    const key = p.agent.keys.find((k) => k.id === p.keyId);
+    const candidates: [string, BudgetConfig | undefined][] = [
+      [`tenant:${p.tenantId}`, p.tenant.budget],
+      [`team:${p.tenantId}/${p.teamId}`, p.team.budget],
+      [`agent:${p.tenantId}/${p.agentId}`, p.agent.budget],
+      [`key:${p.keyId}`, key?.budget],
+    ];
+    scopes = candidates.filter(([, b]) => b !== undefined).map(([k, b]) => ({ key: k, limitUsd: b!.usd, period: b!.period, alerts: b!.alerts }));
+    scopeCache.set(p, scopes);
+  }
+  return scopes;
+}
+
+/**
+ * The most a request can cost on any model of its fallback chain: estimated input plus the
+ * output bound, at the chain's highest prices.
+ */
+export function worstCaseCost(ctx: RequestContext, chain: readonly ModelRoute[]): number {
+  let worst = 0;
+  for (const model of chain) {
+    const outputBound = estimateOutputTokensBound(ctx.facts?.maxTokens ?? null, model.maxOutputTokens);
+    const cost = costOf({ inputTokens: ctx.inputTokensEstimated, outputTokens: outputBound, cachedTokens: 0, reasoningTokens: 0 }, model.price);
+    if (cost > worst) worst = cost;
+  }
+  return worst;
+}
+
+export async function reserveBudget(ctx: RequestContext, ledger: BudgetLedger, chain: readonly ModelRoute[], ttlMs: number): Promise<void> {
+  const scopes = budgetScopes(ctx.principal!);
+  if (scopes.length === 0) return;
+  const estimate = worstCaseCost(ctx, chain);
+  ctx.budgetReservedUsd = estimate;
+  const result = await ledger.reserve(scopes, estimate, ttlMs);
+  if (!result.ok) {
+    ctx.budgetScopeHit = result.scope.key;
+    ctx.budgetRemainingUsd = { [result.scope.key]: result.remainingUsd };
+    throw new GatewayError(
+      'budget_exceeded',
+      `Budget exceeded for ${result.scope.key} (${result.scope.period} limit $${result.scope.limitUsd}; $${result.remainingUsd.toFixed(4)} left, this request may cost up to $${estimate.toFixed(4)}).`,
+      { headers: { 'x-omega-budget-remaining-usd': result.remainingUsd.toFixed(6) } },
+    );
+  }
+  ctx.reservation = result.reservation;
+  ctx.budgetRemainingUsd = result.remainingUsd;
+}
+
+/**
+ * Commits the actual cost when the provider may have billed anything (an answer, or a stream
+ * cut short), else releases the hold. Never throws: a settlement failure must not turn a
+ * served request into an error (the reservation's TTL frees it in the worst case).
+ */
+export async function settleBudget(ctx: RequestContext, ledger: BudgetLedger, alerts: AlertNotifier): Promise<void> {
+  const reservation = ctx.reservation;
+  if (!reservation) return;
+  ctx.reservation = undefined;
+  try {
+    if (ctx.usage) {
+      const result = await ledger.commit(reservation, ctx.costUsd);
+      ctx.budgetRemainingUsd = result.remainingUsd;
+      ctx.budgetUtilization = result.utilization;
+      for (const crossed of result.crossed) alerts.notify({ ...crossed, tenantId: ctx.principal!.tenantId });
+    } else {
+      await ledger.release(reservation);
+    }
+  } catch {
+    // The TTL releases the hold; the audit record still carries the cost.
+  }
+}
+
+/** The tightest remaining budget, for the x-omega-budget-remaining-usd header. */
+export function tightestRemaining(remaining: Record<string, number> | null): number | undefined {
+  if (!remaining) return undefined;
+  let min: number | undefined;
+  for (const v of Object.values(remaining)) if (min === undefined || v < min) min = v;
+  return min;
+}

@@ -1,0 +1,78 @@
+/**
+ * Which policy governs a principal, and the compiled policies of a deployment. A scope's
+ * `policy` overrides the enclosing scope's: agent over team over tenant (no merging of rules;
+ * a policy is one unit, so what decided is always one named, versioned document).
+ */
+import { compilePolicy, policyHash, type CompiledPolicy } from './compile.js';
+import { PolicySchema, type PolicyConfig } from './schema.js';
+
+type Name = string | null | undefined;
+
+/** The policy name in force: the agent's, else the team's, else the tenant's; null when none is set. */
+export function resolvePolicyName(tenant: Name, team: Name, agent: Name): string | null {
+  return agent ?? team ?? tenant ?? null;
+}
+
+export class PolicySet {
+  private readonly compiled = new Map<string, CompiledPolicy>();
+  private rev = 0;
+
+  /** Compiles every policy now, so a bad rule fails at startup and never on a request. */
+  constructor(configs: Record<string, PolicyConfig> = {}) {
+    for (const [name, config] of Object.entries(configs)) this.compiled.set(name, compilePolicy(name, config));
+  }
+
+  /** Increases with every replace/remove; lets callers cache per revision. */
+  get revision(): number {
+    return this.rev;
+  }
+
+  names(): string[] {
+    return [...this.compiled.keys()];
+  }
+
+  get(name: string): CompiledPolicy | undefined {
+    return this.compiled.get(name);
+  }
+
+  /**
+   * The compiled policy for a principal's scope policies, or null when none is set (the caller
+   * then allows, as for tenants without a policy). An unknown name throws: failing closed beats
+   * silently running without the policy someone configured.
+   */
+  for(tenantPolicy?: Name, teamPolicy?: Name, agentPolicy?: Name): CompiledPolicy | null {
+    const name = resolvePolicyName(tenantPolicy, teamPolicy, agentPolicy);
+    if (name === null) return null;
+    const p = this.compiled.get(name);
+    if (p === undefined) throw new Error(`unknown policy "${name}"`);
+    return p;
+  }
+
+  /**
+   * Validates and compiles `config` (the file's input form, e.g. from the admin API) and swaps it
+   * in atomically; requests already evaluating keep the old object. Without an explicit
+   * `version` the content hash is the version, so any change yields a new one. An explicit
+   * version reused for different content gets `+<hash>` appended, so two different policies
+   * never share a version in the audit trail. Throws (zod or compile error) and keeps the old
+   * policy when the new one is invalid.
+   */
+  replace(name: string, config: unknown): CompiledPolicy {
+    let parsed: PolicyConfig = PolicySchema.parse(config);
+    const old = this.compiled.get(name);
+    if (old !== undefined && parsed.version !== undefined && parsed.version === old.version) {
+      const hash = policyHash(parsed);
+      if (hash !== policyHash(old.config)) parsed = { ...parsed, version: `${parsed.version}+${hash}` };
+    }
+    const next = compilePolicy(name, parsed);
+    this.compiled.set(name, next);
+    this.rev++;
+    return next;
+  }
+
+  /** Removes a policy; scopes still naming it then fail closed in `for`. */
+  remove(name: string): boolean {
+    const had = this.compiled.delete(name);
+    if (had) this.rev++;
+    return had;
+  }
+}

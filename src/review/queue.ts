@@ -1,0 +1,96 @@
+/**
+ * The review queue. A REVIEW in hold mode parks the request here until a reviewer decides, the
+ * timeout passes, or the client leaves; in flag mode the item is only recorded. Decisions
+ * arrive through the admin API of any replica: the waiting replica learns of them at once when
+ * it made them itself, and otherwise by polling the shared store.
+ */
+import { randomUUID } from 'node:crypto';
+import { postWebhook, type WebhookLogger } from '../telemetry/webhook.js';
+import type { ReviewItem, ReviewStatus, ReviewStore } from './types.js';
+
+export type HoldOutcome = 'approved' | 'rejected' | 'expired' | 'abandoned';
+
+export interface ReviewQueueOptions {
+  webhook: string | undefined;
+  /** How often a held request checks the store for a decision made elsewhere. */
+  pollMs: number;
+  log: WebhookLogger;
+  now?: () => number;
+}
+
+export class ReviewQueue {
+  private readonly waiters = new Map<string, (item: ReviewItem) => void>();
+  private readonly now: () => number;
+
+  constructor(
+    readonly store: ReviewStore,
+    private readonly options: ReviewQueueOptions,
+  ) {
+    this.now = options.now ?? Date.now;
+  }
+
+  newId(): string {
+    return `rev_${randomUUID().replaceAll('-', '')}`;
+  }
+
+  /** Records an item and notifies the webhook. */
+  async submit(item: ReviewItem): Promise<void> {
+    await this.store.create(item);
+    postWebhook(
+      this.options.webhook,
+      {
+        text: `Review needed: ${item.tenantId}/${item.agentId} → ${item.model}, risk ${item.riskScore.toFixed(2)} (${item.mode} mode), review ${item.id}`,
+        omega: { event: 'review.created', review_id: item.id, decision_id: item.decisionId, tenant_id: item.tenantId, mode: item.mode, risk_score: item.riskScore, matched_rules: item.matchedRules },
+      },
+      this.options.log,
+    );
+  }
+
+  /**
+   * Waits for the decision on a held item. Resolves 'expired' at `expiresAt` and 'abandoned' when
+   * `signal` aborts (the client left); either way the item is closed in the store, so a later
+   * approval cannot release a request that is gone.
+   */
+  async waitForDecision(item: ReviewItem, signal: AbortSignal): Promise<{ outcome: HoldOutcome; item: ReviewItem }> {
+    return new Promise((resolve) => {
+      let settled = false;
+      const finish = (outcome: HoldOutcome, decided: ReviewItem) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timeout);
+        clearInterval(poll);
+        signal.removeEventListener('abort', onAbort);
+        this.waiters.delete(item.id);
+        resolve({ outcome, item: decided });
+      };
+      const close = async (status: Extract<ReviewStatus, 'expired' | 'abandoned'>) => {
+        const closed = await this.store.decide(item.id, status, null, status === 'expired' ? 'no decision before the timeout' : 'client disconnected', this.now()).catch(() => undefined);
+        // Someone decided in the same instant: their decision wins.
+        const final = closed ?? (await this.store.get(item.id).catch(() => undefined)) ?? item;
+        finish(final.status === 'approved' || final.status === 'rejected' ? final.status : status, final);
+      };
+      const onAbort = () => void close('abandoned');
+      const timeout = setTimeout(() => void close('expired'), Math.max(0, (item.expiresAt ?? this.now()) - this.now()));
+      const poll = setInterval(() => {
+        void this.store.get(item.id).then((stored) => {
+          if (stored && (stored.status === 'approved' || stored.status === 'rejected')) finish(stored.status, stored);
+        }, () => undefined);
+      }, this.options.pollMs);
+      poll.unref();
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.waiters.set(item.id, (decided) => finish(decided.status as HoldOutcome, decided));
+    });
+  }
+
+  /** A reviewer's decision (admin API). Returns undefined when the item is not pending any more. */
+  async decide(id: string, decision: 'approved' | 'rejected', reviewer: string, reason: string | null): Promise<ReviewItem | undefined> {
+    const item = await this.store.decide(id, decision, reviewer, reason, this.now());
+    if (item) this.waiters.get(id)?.(item);
+    return item;
+  }
+
+  /** Requests held right now by this process. */
+  get held(): number {
+    return this.waiters.size;
+  }
+}

@@ -1,0 +1,37 @@
+/**
+ * The admin API under /admin: every route requires one of the configured admin tokens
+ * (`admin.tokens`); the token's id is the actor recorded for what it does (e.g. the reviewer).
+ * Admin errors use the same OpenAI error shape as the proxy.
+ */
+import { timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { GatewayDeps } from '../../app.js';
+import { hashApiKey } from '../../auth/api-keys.js';
+import { GatewayError } from '../../errors.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The admin token's id, set by the admin auth hook. */
+    adminActor: string | null;
+  }
+}
+
+export type AdminRoutes = (app: FastifyInstance, deps: GatewayDeps) => void;
+
+export function adminApi(app: FastifyInstance, deps: GatewayDeps, routes: AdminRoutes[]): void {
+  const tokens = deps.config.admin.tokens.map((t) => ({ id: t.id, hash: Buffer.from(t.hash ?? hashApiKey(t.token!)) }));
+  app.decorateRequest('adminActor', null);
+  app.register(
+    async (admin) => {
+      admin.addHook('onRequest', async (request: FastifyRequest) => {
+        const m = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '');
+        const presented = m ? Buffer.from(hashApiKey(m[1]!)) : undefined;
+        const match = presented && tokens.find((t) => t.hash.length === presented.length && timingSafeEqual(t.hash, presented));
+        if (!match) throw new GatewayError('invalid_api_key', tokens.length === 0 ? 'The admin API is disabled: no admin.tokens are configured.' : 'Missing or incorrect admin token.');
+        request.adminActor = match.id;
+      });
+      for (const register of routes) register(admin, deps);
+    },
+    { prefix: '/admin' },
+  );
+}

@@ -1,0 +1,32 @@
+/**
+ * Admin API: policies. A PUT validates and compiles the new policy and swaps it in at once for
+ * this process; every decision records the version that made it.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { GatewayDeps } from '../../app.js';
+import { GatewayError } from '../../errors.js';
+
+export function policyRoutes(app: FastifyInstance, deps: GatewayDeps): void {
+  const set = deps.policy.policies;
+  const describe = (name: string) => {
+    const p = set.get(name)!;
+    return { name, version: p.version, policy: p.config };
+  };
+
+  app.get('/policies', async () => ({ object: 'list', data: set.names().map(describe) }));
+
+  app.get<{ Params: { name: string } }>('/policies/:name', async (request) => {
+    if (!set.get(request.params.name)) throw new GatewayError('unknown_endpoint', `No policy "${request.params.name}".`);
+    return describe(request.params.name);
+  });
+
+  app.put<{ Params: { name: string }; Body: unknown }>('/policies/:name', async (request) => {
+    try {
+      set.replace(request.params.name, request.body);
+    } catch (err) {
+      throw new GatewayError('invalid_request', `The policy is invalid and was not applied: ${(err as Error).message}`);
+    }
+    request.log.info({ policy: request.params.name, version: set.get(request.params.name)!.version, actor: request.adminActor }, 'policy replaced');
+    return describe(request.params.name);
+  });
+}
