@@ -8,6 +8,8 @@ import { configPathFrom, GATEWAY_VERSION, serve } from '../main.js';
 import { openSqlite } from '../store/sqlite/database.js';
 import { SqliteKeyStore } from '../store/sqlite/key-store.js';
 import { configJsonSchema } from '../config/json-schema.js';
+import { parseSince, spendReport } from '../audit/spend.js';
+import { policyTest, type PolicyTestOptions } from './policy-test.js';
 
 const program = new Command('omega').description('OmegaEngine Gateway').version(GATEWAY_VERSION);
 
@@ -104,6 +106,52 @@ keys
   .command('hash <key>')
   .description('print the sha256 form of a key, for `hash:` in the deployment file')
   .action((key: string) => console.log(hashApiKey(key)));
+
+program
+  .command('spend')
+  .description('spend per day, tenant, team, agent and model, from the audit trail')
+  .option('-c, --config <file>', 'deployment file (for storage.url and budgets.timezone)')
+  .option('--tenant <id>', 'only this tenant')
+  .option('--since <when>', 'e.g. 7d, 24h, 30m or a date', '7d')
+  .option('--json', 'print JSON instead of a table')
+  .action(async (opts: { config?: string; tenant?: string; since: string; json?: boolean }) => {
+    const cfg = loadConfigFile(configPathFrom(opts.config));
+    const db = await openSqlite(cfg.storage.url);
+    try {
+      const rows = await spendReport(db, { tenantId: opts.tenant, since: parseSince(opts.since), timeZone: cfg.budgets.timezone });
+      if (opts.json) return console.log(JSON.stringify(rows, null, 2));
+      console.log(['day', 'tenant', 'team', 'agent', 'model', 'requests', 'input_tok', 'output_tok', 'cost_usd'].join('\t'));
+      for (const r of rows) console.log([r.day, r.tenant_id, r.team_id, r.agent_id, r.model, r.requests, r.input_tokens, r.output_tokens, r.cost_usd.toFixed(6)].join('\t'));
+      const total = rows.reduce((s, r) => s + r.cost_usd, 0);
+      console.log(`total\t\t\t\t\t${rows.reduce((s, r) => s + r.requests, 0)}\t\t\t${total.toFixed(6)}`);
+    } finally {
+      await db.destroy();
+    }
+  });
+
+const policy = program.command('policy').description('policies');
+policy
+  .command('test <file>')
+  .description('print the decision, risk score and matched rules for a request, sending nothing')
+  .requiredOption('--request <json>', 'a chat or embeddings request body (JSON file)')
+  .option('--tenant <id>', 'judge as this tenant (its policy, or its agent’s)')
+  .option('--agent <id>', 'judge as this agent of the tenant')
+  .option('--policy <name>', 'judge with this policy directly')
+  .option('--expect <outcome>', 'exit 1 unless the outcome is ALLOW, REVIEW or BLOCK')
+  .action((file: string, opts: PolicyTestOptions & { expect?: string }) => {
+    const { policy: name, result } = policyTest(file, opts);
+    const outcome = result?.outcome ?? 'ALLOW';
+    console.log(
+      JSON.stringify(
+        result
+          ? { policy: name, version: result.policyVersion, outcome, risk_score: result.riskScore, risk_factors: result.riskFactors, matched_rules: result.matchedRules, redactions: result.redactions, shadow_outcome: result.shadowOutcome, signals: result.signals, review: outcome === 'REVIEW' ? { mode: result.reviewMode, timeout_ms: result.reviewTimeoutMs, on_timeout: result.reviewOnTimeout } : undefined, errors: result.errors }
+          : { policy: null, outcome, risk_score: 0, note: 'no policy applies: the request would be allowed' },
+        null,
+        2,
+      ),
+    );
+    if (opts.expect && opts.expect.toUpperCase() !== outcome) fail(`expected ${opts.expect.toUpperCase()}, got ${outcome}`);
+  });
 
 function fail(message: string): never {
   console.error(`omega: ${message}`);

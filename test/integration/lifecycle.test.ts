@@ -111,4 +111,48 @@ describe('omega CLI', () => {
     db.close();
     for (const a of answers) expect(ids.has(a.response.headers.get('x-omega-decision-id')!)).toBe(true);
   });
+
+  it('reports spend per day, tenant, team, agent and model from the audit trail', () => {
+    const res = omega('spend', '--tenant', 'acme', '--since', '1d', '--json');
+    expect(res.code).toBe(0);
+    const rows = JSON.parse(res.out) as { tenant_id: string; agent_id: string; model: string; requests: number; cost_usd: number }[];
+    const db = new Database(join(dir, 'omega.db'), { readonly: true });
+    const audit = db.prepare("select count(*) as n, sum(cost_usd) as usd from audit_records where tenant_id = 'acme' and model_resolved = 'gpt-test'").get() as { n: number; usd: number };
+    db.close();
+    const gpt = rows.filter((r) => r.model === 'gpt-test');
+    expect(gpt.reduce((s, r) => s + r.requests, 0)).toBe(audit.n);
+    expect(gpt.reduce((s, r) => s + r.cost_usd, 0)).toBeCloseTo(audit.usd, 12);
+    expect(gpt[0]).toMatchObject({ tenant_id: 'acme', agent_id: 'bot' });
+  });
+
+  it('tests a policy against a request without sending anything', () => {
+    const file = join(dir, 'policy.yaml');
+    writeFileSync(
+      file,
+      baseConfig(upstream.baseUrl).replaceAll('${DATA_DIR}', dir).replace('  acme:\n', '  acme:\n    policy: strict\n') +
+        `
+policies:
+  strict:
+    rules:
+      - { id: no-cards, detect: pii.payment_card, action: block }
+      - { id: big-output, when: "request.max_tokens > 1000", action: review }
+`,
+    );
+    const req = join(dir, 'req.json');
+    writeFileSync(req, JSON.stringify({ model: 'gpt-test', messages: [{ role: 'user', content: 'my card is 4111 1111 1111 1111' }] }));
+    const before = upstream.requests.length;
+    const blocked = omega('policy', 'test', file, '--request', req, '--tenant', 'acme', '--agent', 'bot', '--expect', 'BLOCK');
+    expect(blocked.code).toBe(0);
+    const out = JSON.parse(blocked.out);
+    expect(out).toMatchObject({ policy: 'strict', outcome: 'BLOCK', matched_rules: [{ id: 'no-cards', action: 'block', shadow: false }] });
+    expect(out.signals.pii_types).toEqual(['payment_card']);
+    expect(blocked.out).not.toContain('4111 1111 1111 1111');
+
+    writeFileSync(req, JSON.stringify({ model: 'gpt-test', max_tokens: 4000, messages: [{ role: 'user', content: 'write a long story' }] }));
+    expect(JSON.parse(omega('policy', 'test', file, '--request', req, '--policy', 'strict').out).outcome).toBe('REVIEW');
+    const wrong = omega('policy', 'test', file, '--request', req, '--policy', 'strict', '--expect', 'ALLOW');
+    expect(wrong.code).toBe(1);
+    expect(wrong.err).toContain('expected ALLOW, got REVIEW');
+    expect(upstream.requests.length).toBe(before);
+  });
 });
