@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { Pool } from 'undici';
+import { microBenchmarks } from './micro.js';
 
 const { values } = parseArgs({
   options: { duration: { type: 'string', default: '10' }, requests: { type: 'string', default: '3000' }, json: { type: 'string' } },
@@ -99,6 +100,11 @@ function rssMb(pid: number): number {
 const f = (n: number, d = 3) => n.toFixed(d);
 
 async function main(): Promise<void> {
+  const micro = await microBenchmarks();
+  console.log(`in-process, mean per request (${micro.request_bytes} B chat request):`);
+  console.log(`  policy evaluation (6 rules: PII, secrets, injection, terms, CEL): ${f(micro.policy_evaluate_us!, 1)} µs`);
+  console.log(`  input token count (o200k tokenizer):                           ${f(micro.tokenizer_o200k_us!, 1)} µs`);
+  console.log(`  rate quotas (3 rules) + budget hold and settle (3 scopes):     ${f(micro.budget_and_limits_us!, 1)} µs\n`);
   const dataDir = mkdtempSync(join(tmpdir(), 'omega-bench-'));
   const tsx = ['--import', 'tsx'];
   const upstream = await start(1, [...tsx, 'bench/upstream.ts']);
@@ -108,7 +114,7 @@ async function main(): Promise<void> {
     BENCH_DATA_DIR: dataDir,
     OMEGA_LOG_LEVEL: 'warn',
   });
-  const results: Record<string, unknown> = { date: new Date().toISOString(), node: process.version, pinned: hasTaskset, duration_s: DURATION, sequential_requests: SEQUENTIAL };
+  const results: Record<string, unknown> = { micro, date: new Date().toISOString(), node: process.version, pinned: hasTaskset, duration_s: DURATION, sequential_requests: SEQUENTIAL };
   try {
     console.log(`upstream ${upstream.url}, bare proxy ${bare.url}, gateway ${gateway.url}; pinned: ${hasTaskset}\n`);
 
