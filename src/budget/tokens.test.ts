@@ -111,3 +111,13 @@ describe('estimateOutputTokensBound', () => {
     expect(estimateOutputTokensBound(null, undefined)).toBe(DEFAULT_OUTPUT_TOKENS_BOUND);
   });
 });
+
+describe('token count cache', () => {
+  it('gives the same count for a repeated long message as the first time, and for distinct ones', () => {
+    const long = 'The quarterly numbers are in. '.repeat(40);
+    const body = { messages: [{ role: 'user', content: long }] };
+    const first = estimateInputTokens(body, 'gpt-4o');
+    expect(estimateInputTokens(body, 'gpt-4o')).toBe(first);
+    expect(estimateInputTokens({ messages: [{ role: 'user', content: long + ' More.' }] }, 'gpt-4o')).toBeGreaterThan(first);
+  });
+});

@@ -75,9 +75,35 @@ class Counter {
   constructor(private readonly enc: Encoder | undefined) {}
   text(s: string): void {
     if (s.length === 0) return;
-    if (this.enc) this.tokens += this.enc.countTokens(s, PLAIN_TEXT);
+    if (this.enc) this.tokens += s.length < CACHE_MIN_CHARS ? this.enc.countTokens(s, PLAIN_TEXT) : cachedCount(this.enc, s);
     else this.chars += s.length;
   }
+}
+
+/**
+ * Agents resend the same system prompt and history on every turn: counts of long texts are
+ * remembered (bounded by total characters held, then dropped wholesale), so a conversation
+ * pays the tokenizer only for its new messages.
+ */
+const CACHE_MIN_CHARS = 256;
+const CACHE_MAX_CHARS = 4_000_000;
+const countCache = new Map<Encoder, Map<string, number>>();
+let cachedChars = 0;
+
+function cachedCount(enc: Encoder, s: string): number {
+  let cache = countCache.get(enc);
+  if (!cache) countCache.set(enc, (cache = new Map()));
+  let n = cache.get(s);
+  if (n === undefined) {
+    n = enc.countTokens(s, PLAIN_TEXT);
+    if (cachedChars + s.length > CACHE_MAX_CHARS) {
+      for (const c of countCache.values()) c.clear();
+      cachedChars = 0;
+    }
+    cache.set(s, n);
+    cachedChars += s.length;
+  }
+  return n;
 }
 
 function countContent(c: Counter, content: unknown): void {
