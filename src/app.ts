@@ -11,6 +11,7 @@ import type { Kysely } from 'kysely';
 import type { AuditWriter } from './audit/writer.js';
 import type { SqliteTables } from './store/sqlite/database.js';
 import { adminApi } from './routes/admin/index.js';
+import { auditRoutes } from './routes/admin/audit.js';
 import { policyRoutes } from './routes/admin/policies.js';
 import { reviewRoutes } from './routes/admin/reviews.js';
 import { spendRoutes } from './routes/admin/spend.js';
@@ -108,7 +109,7 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
   embeddingsRoute(app, deps);
   modelsRoute(app, deps);
   healthRoutes(app, deps);
-  adminApi(app, deps, [reviewRoutes, spendRoutes, policyRoutes]);
+  adminApi(app, deps, [reviewRoutes, spendRoutes, policyRoutes, auditRoutes]);
 
   app.setErrorHandler((err, request, reply) => {
     const gw = fromFastifyError(err);

@@ -6,12 +6,14 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { dirname, join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { sql, type Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { buildApp, type GatewayDeps } from './app.js';
 import type { GatewayIdentity } from './audit/record.js';
 import { AuditWriter } from './audit/writer.js';
+import { applyRetention } from './audit/retention.js';
 import { KeyDirectory } from './auth/directory.js';
 import { loadConfigFile, type GatewayConfig } from './config/load.js';
 import { startDemoUpstream, type DemoUpstream } from './demo/upstream.js';
@@ -27,7 +29,7 @@ import { MemoryRateLimiter } from './ratelimit/memory-limiter.js';
 import { ReviewQueue } from './review/queue.js';
 import { SqliteReviewStore } from './store/sqlite/review-store.js';
 import { SqliteAuditSink } from './store/sqlite/audit-sink.js';
-import { openSqlite, type SqliteTables } from './store/sqlite/database.js';
+import { openSqlite, sqlitePath, type SqliteTables } from './store/sqlite/database.js';
 import { SqliteKeyStore } from './store/sqlite/key-store.js';
 import { createLogger } from './telemetry/logger.js';
 
@@ -60,9 +62,10 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 export async function startGateway(options: StartOptions): Promise<RunningGateway> {
   const { config } = options;
   const logger = options.logger ?? createLogger();
-  const db = await openSqlite(config.storage.url);
+  const db = await openSqlite(config.storage.url, config.audit.durability === 'strict' ? 'FULL' : 'NORMAL');
   const keyStore = new SqliteKeyStore(db);
-  const audit = new AuditWriter(new SqliteAuditSink(db), { flushIntervalMs: config.audit.flush_interval, batchSize: config.audit.batch_size }, logger);
+  const auditSink = await SqliteAuditSink.open(db);
+  const audit = new AuditWriter(auditSink, { flushIntervalMs: config.audit.flush_interval, batchSize: config.audit.batch_size, spoolFile: spoolFileFor(config) }, logger);
 
   let demo: DemoUpstream | undefined;
   const baseUrls: Record<string, string> = {};
@@ -114,6 +117,15 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     },
   };
   const app = buildApp(deps);
+  // Retention runs hourly (and once shortly after start); each deletion is chained.
+  const retentionRun = () =>
+    applyRetention(config, auditSink, identity.instance).then(
+      (events) => events.forEach((e) => logger.info({ chain: e.chain, deleted: e.deleted_count }, 'audit retention applied')),
+      (err: unknown) => logger.error({ err }, 'audit retention failed'),
+    );
+  const retentionTimer = setInterval(retentionRun, 3_600_000);
+  retentionTimer.unref();
+  setTimeout(retentionRun, 10_000).unref();
   const address = await app.listen({ port: options.port ?? config.server.port, host: options.host ?? config.server.host });
   const url = address.replace('[::]', '127.0.0.1').replace('0.0.0.0', '127.0.0.1');
 
@@ -132,6 +144,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
         while (deps.inFlight.size > 0) await sleep(5);
       }
       app.server.closeAllConnections();
+      clearInterval(retentionTimer);
       try {
         await closed;
       } finally {
@@ -149,6 +162,12 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
 }
 
 /** Resolves which configuration file to use: --config, then OMEGA_CONFIG, then ./omega.yaml's absence → the example. */
+function spoolFileFor(config: GatewayConfig): string {
+  if (config.audit.spool_file) return resolve(config.audit.spool_file);
+  const db = sqlitePath(config.storage.url);
+  return join(db === ':memory:' ? resolve('data') : dirname(db), 'audit-spool.jsonl');
+}
+
 export function configPathFrom(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
   return flag ?? env.OMEGA_CONFIG ?? EXAMPLE_CONFIG;
 }

@@ -13,6 +13,8 @@ export interface GatewayIdentity {
 }
 
 export interface AuditRecord {
+  /** `request`: the record of a finished request; `decision`: strict mode's record written before forwarding. */
+  kind: 'request' | 'decision';
   decision_id: string;
   request_id: string;
   received_at: string;
@@ -115,7 +117,7 @@ export interface AuditRecord {
 
 const ms = (v: number) => Math.round(v * 1000) / 1000;
 
-export function buildAuditRecord(ctx: RequestContext, gateway: GatewayIdentity): AuditRecord {
+export function buildAuditRecord(ctx: RequestContext, gateway: GatewayIdentity, kind: AuditRecord['kind'] = 'request'): AuditRecord {
   const p = ctx.principal;
   const f = ctx.facts;
   const route = ctx.route;
@@ -123,6 +125,7 @@ export function buildAuditRecord(ctx: RequestContext, gateway: GatewayIdentity):
   const pr = ctx.policyResult;
   const rr = ctx.responsePolicyResult;
   return {
+    kind,
     decision_id: ctx.decisionId,
     request_id: ctx.requestId,
     received_at: new Date(ctx.receivedAt).toISOString(),

@@ -9,6 +9,12 @@ import { openSqlite } from '../store/sqlite/database.js';
 import { SqliteKeyStore } from '../store/sqlite/key-store.js';
 import { configJsonSchema } from '../config/json-schema.js';
 import { parseSince, spendReport } from '../audit/spend.js';
+import { createWriteStream } from 'node:fs';
+import { once } from 'node:events';
+import { csvHeader, csvLine, exportAudit } from '../audit/query.js';
+import { applyRetention } from '../audit/retention.js';
+import { verifyAudit } from '../audit/verify.js';
+import { SqliteAuditSink } from '../store/sqlite/audit-sink.js';
 import { policyTest, type PolicyTestOptions } from './policy-test.js';
 
 const program = new Command('omega').description('OmegaEngine Gateway').version(GATEWAY_VERSION);
@@ -124,6 +130,84 @@ program
       for (const r of rows) console.log([r.day, r.tenant_id, r.team_id, r.agent_id, r.model, r.requests, r.input_tokens, r.output_tokens, r.cost_usd.toFixed(6)].join('\t'));
       const total = rows.reduce((s, r) => s + r.cost_usd, 0);
       console.log(`total\t\t\t\t\t${rows.reduce((s, r) => s + r.requests, 0)}\t\t\t${total.toFixed(6)}`);
+    } finally {
+      await db.destroy();
+    }
+  });
+
+const audit = program.command('audit').description('the audit trail');
+withConfig(audit.command('verify'))
+  .description("check the tenants' hash chains; exits 1 and names the first broken link")
+  .option('--tenant <id>', 'only this tenant')
+  .action(async (opts: { config?: string; tenant?: string }) => {
+    const cfg = loadConfigFile(configPathFrom(opts.config));
+    const db = await openSqlite(cfg.storage.url);
+    try {
+      const verdicts = await verifyAudit(db, opts.tenant);
+      let broken = false;
+      for (const v of verdicts) {
+        if (v.broken) {
+          broken = true;
+          console.log(`${v.chain}: BROKEN at position ${v.broken.chain_seq} (decision ${v.broken.decision_id}): ${v.broken.reason}; ${v.records} records verified before it`);
+        } else {
+          console.log(`${v.chain}: ok, ${v.records} records, head ${v.head_seq} ${v.head_hash}`);
+        }
+      }
+      if (verdicts.length === 0) console.log('no audit records');
+      if (broken) process.exitCode = 1;
+    } finally {
+      await db.destroy();
+    }
+  });
+
+withConfig(audit.command('export'))
+  .description('write audit records as JSON lines or CSV, oldest first')
+  .option('--tenant <id>', 'only this tenant')
+  .option('--since <when>', 'e.g. 7d, 24h or a date')
+  .option('--until <when>', 'e.g. a date')
+  .option('--format <fmt>', 'jsonl or csv', 'jsonl')
+  .option('--all-kinds', "include strict mode's decision rows")
+  .option('-o, --out <file>', 'write to a file instead of stdout')
+  .action(async (opts: { config?: string; tenant?: string; since?: string; until?: string; format: string; allKinds?: boolean; out?: string }) => {
+    if (opts.format !== 'jsonl' && opts.format !== 'csv') fail('--format must be jsonl or csv');
+    const cfg = loadConfigFile(configPathFrom(opts.config));
+    const db = await openSqlite(cfg.storage.url);
+    const out = opts.out ? createWriteStream(opts.out) : process.stdout;
+    try {
+      let fields: string[] | undefined;
+      let count = 0;
+      const filter = { tenantId: opts.tenant, since: opts.since ? parseSince(opts.since) : undefined, until: opts.until ? parseSince(opts.until) : undefined, allKinds: opts.allKinds };
+      for await (const record of exportAudit(db, filter)) {
+        let line: string;
+        if (opts.format === 'jsonl') line = JSON.stringify(record);
+        else {
+          if (!fields) {
+            fields = Object.keys(record);
+            if (!out.write(csvHeader(fields) + '\n')) await once(out, 'drain');
+          }
+          line = csvLine(record as unknown as Record<string, unknown>, fields);
+        }
+        if (!out.write(line + '\n')) await once(out, 'drain');
+        count++;
+      }
+      if (opts.out) {
+        await new Promise<void>((resolve) => (out as ReturnType<typeof createWriteStream>).end(resolve));
+        console.error(`exported ${count} records to ${opts.out}`);
+      }
+    } finally {
+      await db.destroy();
+    }
+  });
+
+withConfig(audit.command('prune'))
+  .description("apply the configured retention now (each deletion is recorded in the tenant's chain)")
+  .action(async (opts: { config?: string }) => {
+    const cfg = loadConfigFile(configPathFrom(opts.config));
+    const db = await openSqlite(cfg.storage.url);
+    try {
+      const events = await applyRetention(cfg, await SqliteAuditSink.open(db), 'cli');
+      for (const e of events) console.log(`${e.chain}: deleted ${e.deleted_count} records before ${e.deleted_before}`);
+      if (events.length === 0) console.log('nothing to delete');
     } finally {
       await db.destroy();
     }

@@ -168,6 +168,7 @@ export const TenantSchema = z
     name: z.string().optional().describe('Display name.'),
     models: z.array(z.string()).default(['*']).describe('Public model names this tenant may use; `*` allows every model.'),
     aliases: z.record(z.string(), z.string()).default({}).describe('Tenant-specific model aliases, e.g. { fast: gpt-5.4-mini }.'),
+    audit_retention_days: z.number().int().positive().optional().describe("This tenant's audit retention; overrides audit.retention_days."),
     teams: z.record(Id, TeamSchema).default({}).describe('Teams of this tenant, by id.'),
   })
   .strict();
@@ -198,6 +199,12 @@ export const ConfigSchema = z
       .object({
         flush_interval: Duration.default(200).describe('Longest time a record waits in memory before its group commit.'),
         batch_size: z.number().int().positive().default(500).describe('A group commit happens at once when this many records wait.'),
+        durability: z
+          .enum(['batched', 'strict'])
+          .default('batched')
+          .describe('batched: group commits off the hot path (a crash loses at most flush_interval of records); strict: a decision record is durable before any request is forwarded.'),
+        retention_days: z.number().int().positive().optional().describe("Delete records older than this many days (hourly; each run is recorded in the tenant's hash chain). Unset: keep forever."),
+        spool_file: z.string().optional().describe('Where records go while the store cannot take them; replayed when it can. Default: audit-spool.jsonl beside the SQLite file.'),
       })
       .strict()
       .prefault({})

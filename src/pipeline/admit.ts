@@ -4,6 +4,7 @@
  * throwing a GatewayError; what they learn is recorded on the context for headers and audit.
  */
 import type { GatewayDeps } from '../app.js';
+import { buildAuditRecord } from '../audit/record.js';
 import { estimateInputTokens } from '../budget/tokens.js';
 import type { ChatRequest, EmbeddingsRequest } from '../providers/adapter.js';
 import type { RequestContext } from './context.js';
@@ -31,5 +32,7 @@ export async function admit<B extends ChatRequest | EmbeddingsRequest>(
   const allowed = evaluatePolicy(ctx, body, deps.policy, endpoint, model.publicModel);
   await reserveBudget(ctx, deps.budgets, chain, deps.reservationTtlMs);
   await holdForReview(ctx, deps.reviews, allowed, model.publicModel, signal);
+  // Strict durability: nothing is forwarded before its decision is on disk.
+  if (deps.config.audit.durability === 'strict') await deps.audit.writeNow(buildAuditRecord(ctx, deps.identity, 'decision'));
   return { body: allowed, chain };
 }

@@ -40,6 +40,13 @@ export interface AuditRecordsTable {
   cost_usd: number;
   /** The whole record as JSON: every signal, including those without a column. */
   record: string;
+  kind: string;
+  /** Hash chain: one chain per tenant ('_' for unauthenticated requests). */
+  chain: string;
+  chain_seq: number;
+  prev_hash: string;
+  /** sha256(prev_hash + record). */
+  record_hash: string;
 }
 
 export interface ReviewItemsTable {
@@ -61,13 +68,14 @@ export interface SqliteTables {
 }
 
 /** Opens (creating if needed) the SQLite database named by a `sqlite://PATH` URL and migrates it. */
-export async function openSqlite(url: string): Promise<Kysely<SqliteTables>> {
+export async function openSqlite(url: string, synchronous: 'NORMAL' | 'FULL' = 'NORMAL'): Promise<Kysely<SqliteTables>> {
   const path = sqlitePath(url);
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const sqlite = new Database(path);
   sqlite.pragma('journal_mode = WAL');
-  // NORMAL in WAL mode: a commit is durable across a process crash; an OS crash may lose the last commits.
-  sqlite.pragma('synchronous = NORMAL');
+  // NORMAL in WAL mode: a commit survives a process crash; an OS crash may lose the last
+  // commits. FULL (strict audit durability) fsyncs every commit and survives both.
+  sqlite.pragma(`synchronous = ${synchronous}`);
   sqlite.pragma('busy_timeout = 5000');
   const db = new Kysely<SqliteTables>({ dialect: new SqliteDialect({ database: sqlite }) });
   const migrator = new Migrator({

@@ -1,4 +1,4 @@
-import type { Kysely, Migration } from 'kysely';
+import { sql, type Kysely, type Migration } from 'kysely';
 
 /** Forward-only migrations, applied in name order. Never edit one that has shipped. */
 export const migrations: Record<string, Migration> = {
@@ -56,6 +56,44 @@ export const migrations: Record<string, Migration> = {
         .execute();
       await db.schema.createIndex('review_status_time').on('review_items').columns(['status', 'created_at']).execute();
       await db.schema.createIndex('review_tenant_time').on('review_items').columns(['tenant_id', 'created_at']).execute();
+    },
+  },
+  '0003_audit_hash_chain': {
+    async up(db: Kysely<unknown>) {
+      // SQLite cannot drop the UNIQUE on decision_id (strict mode writes two rows per decision:
+      // `decision` before forwarding, `request` at the end), so the table is rebuilt. Rows
+      // from before get their chain position here and their hashes from the sink at start.
+      await sql`create table audit_records_v3 (
+        seq integer primary key autoincrement,
+        decision_id text not null,
+        received_at integer not null,
+        tenant_id text, team_id text, agent_id text, key_id text,
+        endpoint text not null,
+        model_requested text, model_resolved text, provider text,
+        stream integer not null,
+        policy_outcome text not null,
+        risk_score real not null,
+        http_status integer not null,
+        error_code text,
+        input_tokens integer, output_tokens integer,
+        cost_usd real not null,
+        record text not null,
+        kind text not null default 'request',
+        chain text not null,
+        chain_seq integer not null,
+        prev_hash text not null default '',
+        record_hash text not null default ''
+      )`.execute(db);
+      await sql`insert into audit_records_v3 (seq, decision_id, received_at, tenant_id, team_id, agent_id, key_id, endpoint, model_requested, model_resolved, provider, stream, policy_outcome, risk_score, http_status, error_code, input_tokens, output_tokens, cost_usd, record, kind, chain, chain_seq)
+        select seq, decision_id, received_at, tenant_id, team_id, agent_id, key_id, endpoint, model_requested, model_resolved, provider, stream, policy_outcome, risk_score, http_status, error_code, input_tokens, output_tokens, cost_usd, record, 'request',
+          coalesce(tenant_id, '_'), row_number() over (partition by coalesce(tenant_id, '_') order by seq)
+        from audit_records`.execute(db);
+      await sql`drop table audit_records`.execute(db);
+      await sql`alter table audit_records_v3 rename to audit_records`.execute(db);
+      await db.schema.createIndex('audit_tenant_time').on('audit_records').columns(['tenant_id', 'received_at']).execute();
+      await db.schema.createIndex('audit_time').on('audit_records').column('received_at').execute();
+      await db.schema.createIndex('audit_chain_seq').on('audit_records').columns(['chain', 'chain_seq']).unique().execute();
+      await db.schema.createIndex('audit_decision').on('audit_records').column('decision_id').execute();
     },
   },
 };
