@@ -162,6 +162,27 @@ async function main(): Promise<void> {
     console.log(`  ratio translated/passthrough: ${f(translated.rps / passthrough.rps, 2)}; stream translated/passthrough: ${f(translatedStream.rps / gwStream.rps, 2)}\n`);
     results.translation = { passthrough, translated, translated_stream: translatedStream, ratio: translated.rps / passthrough.rps, stream_ratio: translatedStream.rps / gwStream.rps };
     results.gateway_rss_mb_end = rssMb(gateway.child.pid!);
+
+    // Audit durability: the same gateway with `strict` (decision record committed, fsynced, before forwarding).
+    const strictDir = mkdtempSync(join(tmpdir(), 'omega-bench-strict-'));
+    const strict = await start(0, ['dist/cli/index.js', 'serve', '--config', 'bench/omega.bench.yaml'], {
+      BENCH_UPSTREAM: upstream.url,
+      BENCH_DATA_DIR: strictDir,
+      BENCH_AUDIT_DURABILITY: 'strict',
+      OMEGA_LOG_LEVEL: 'warn',
+    });
+    try {
+      const strictOne = await sequential(strict.url, body, Math.ceil(SEQUENTIAL / 3));
+      const strict50 = await load(strict.url, body, 50);
+      console.log('audit durability (gateway)                    p50 ms  p99 ms   req/s @50');
+      console.log(`  batched                                     ${f(viaGateway.p50).padStart(6)}  ${f(viaGateway.p99).padStart(6)}  ${f(gw50.rps, 0).padStart(7)}`);
+      console.log(`  strict (fsync before forwarding)            ${f(strictOne.p50).padStart(6)}  ${f(strictOne.p99).padStart(6)}  ${f(strict50.rps, 0).padStart(7)}\n`);
+      results.audit_durability = { batched: { one_in_flight: viaGateway, fifty: gw50 }, strict: { one_in_flight: strictOne, fifty: strict50 } };
+    } finally {
+      strict.child.kill('SIGTERM');
+      await new Promise((r) => setTimeout(r, 300));
+      rmSync(strictDir, { recursive: true, force: true });
+    }
     if (values.json) writeFileSync(values.json, JSON.stringify(results, null, 2));
   } finally {
     for (const p of [gateway, bare, upstream]) p.child.kill('SIGTERM');

@@ -24,7 +24,8 @@ import type { BudgetLedger } from './budget/ledger.js';
 import type { PolicyEngine } from './policy/engine.js';
 import type { RateLimiter } from './ratelimit/limiter.js';
 import type { ReviewQueue } from './review/queue.js';
-import { auditRequest } from './pipeline/audit.js';
+import { auditRequest, type AuditObserver } from './pipeline/audit.js';
+import type { GatewayMetrics } from './telemetry/metrics.js';
 import { authenticate } from './pipeline/authenticate.js';
 import { RequestContext } from './pipeline/context.js';
 import type { UpstreamClient } from './pipeline/forward.js';
@@ -51,6 +52,9 @@ export interface GatewayDeps {
   /** The embedded store (audit queries for the admin API). */
   db: Kysely<SqliteTables>;
   identity: GatewayIdentity;
+  /** Sees every finished request's audit record (metrics, traces). */
+  observeRecord: AuditObserver;
+  metrics: GatewayMetrics;
   logger: Logger;
   /** Abort handles of requests in flight, so a shutdown past its grace period can end them. */
   inFlight: Set<AbortController>;
@@ -119,7 +123,7 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
       return reply.code(status).send(body);
     }
     sendError(reply, request.ctx, gw);
-    auditRequest(request.ctx, deps.audit, deps.identity);
+    auditRequest(request.ctx, deps);
   });
 
   app.setNotFoundHandler((request, reply) => {
@@ -129,7 +133,7 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
       return reply.code(status).send(body);
     }
     sendError(reply, request.ctx, gw);
-    auditRequest(request.ctx, deps.audit, deps.identity);
+    auditRequest(request.ctx, deps);
   });
 
   return app;

@@ -32,6 +32,8 @@ import { SqliteAuditSink } from './store/sqlite/audit-sink.js';
 import { openSqlite, sqlitePath, type SqliteTables } from './store/sqlite/database.js';
 import { SqliteKeyStore } from './store/sqlite/key-store.js';
 import { createLogger } from './telemetry/logger.js';
+import { GatewayMetrics } from './telemetry/metrics.js';
+import { createTracing } from './telemetry/tracing.js';
 
 export const GATEWAY_VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
 
@@ -95,6 +97,20 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
   if (orphaned.length > 0) logger.warn({ reviews: orphaned.map((r) => r.id) }, 'held review items of a previous process marked failed');
   const longestHold = Math.max(0, ...Object.values(config.policies).map((p) => p.review.timeout));
   const reservationTtlMs = config.server.upstream_timeout * config.routing.max_attempts + longestHold + 60_000;
+  const metrics = new GatewayMetrics({
+    deploymentStates: () => routes.deploymentStates(),
+    auditQueueDepth: () => audit.pending,
+    reviewHeld: () => reviews.held,
+  });
+  const tracing = createTracing({
+    otlpEndpoint: config.telemetry.otlp_endpoint,
+    headers: config.telemetry.otlp_headers,
+    serviceName: 'omega-gateway',
+    serviceVersion: identity.version,
+    instanceId: identity.instance,
+    providerTypes: Object.fromEntries(Object.entries(config.providers).map(([n, p]) => [n, p.type])),
+    onError: (err) => logger.warn({ err }, 'tracing disabled: the OpenTelemetry SDK failed to load'),
+  });
   const deps: GatewayDeps = {
     config,
     keys: new KeyDirectory(config, keyStore),
@@ -109,6 +125,11 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     audit,
     db,
     identity,
+    metrics,
+    observeRecord: (record) => {
+      metrics.observe(record);
+      tracing.requestSpan(record, record.received_at_ms, record.received_at_ms + record.total_latency_ms);
+    },
     logger,
     inFlight: new Set(),
     readiness: async () => {
@@ -153,6 +174,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
         budgets.close();
         limiter.close();
         await upstream.close();
+        await tracing.shutdown();
         await demo?.close();
         await db.destroy();
       }

@@ -239,6 +239,15 @@ export const ConfigSchema = z
     models: z.record(z.string().min(1), ModelSchema).default({}).describe('Public model names and where they run.'),
     tenants: z.record(Id, TenantSchema).default({}).describe('Tenants, their teams, agents and keys.'),
     policies: z.record(Id, PolicySchema).default({}).describe('Named policies referenced by tenants, teams and agents.'),
+    telemetry: z
+      .object({
+        otlp_endpoint: z.string().url().optional().describe('OpenTelemetry collector (OTLP/HTTP) base URL or traces URL; traces are off when unset.'),
+        otlp_headers: z.record(z.string(), z.string()).default({}).describe('Headers sent to the collector (e.g. an auth token).'),
+        public_metrics: z.boolean().default(false).describe('Serve /metrics without an admin token (only on a private network: metrics name tenants and models).'),
+      })
+      .strict()
+      .prefault({})
+      .describe('Metrics and traces.'),
     budgets: z
       .object({
         timezone: z.string().default('UTC').describe('IANA time zone in which daily, weekly (Monday) and monthly budget periods start.'),

@@ -1,6 +1,7 @@
 /** Liveness (/healthz: the process answers) and readiness (/readyz: it can serve traffic). */
 import type { FastifyInstance } from 'fastify';
 import type { GatewayDeps } from '../app.js';
+import { hashApiKey } from '../auth/api-keys.js';
 
 export function healthRoutes(app: FastifyInstance, deps: GatewayDeps): void {
   let shuttingDown = false;
@@ -26,5 +27,18 @@ export function healthRoutes(app: FastifyInstance, deps: GatewayDeps): void {
       audit_pending: deps.audit.pending,
       ...checks,
     });
+  });
+
+  // Prometheus scrape endpoint; names tenants and models, so it needs an admin token unless made public.
+  const tokens = deps.config.admin.tokens.map((t) => t.hash ?? hashApiKey(t.token!));
+  app.get('/metrics', async (request, reply) => {
+    if (!deps.config.telemetry.public_metrics) {
+      const m = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '');
+      if (!m || !tokens.includes(hashApiKey(m[1]!))) {
+        return reply.code(401).send({ error: { message: 'Missing or incorrect admin token (or set telemetry.public_metrics).', type: 'authentication_error', param: null, code: 'invalid_api_key' } });
+      }
+    }
+    const { contentType, body } = await deps.metrics.render();
+    return reply.type(contentType).send(body);
   });
 }

@@ -13,7 +13,7 @@ export function modelsRoute(app: FastifyInstance, deps: GatewayDeps): void {
     const ctx = request.ctx!;
     const data = deps.routes.modelsFor(ctx.principal!).map(describe);
     reply.headers(omegaHeaders(ctx)).send({ object: 'list', data });
-    auditRequest(ctx, deps.audit, deps.identity);
+    auditRequest(ctx, deps);
   });
 
   app.get<{ Params: { model: string } }>('/v1/models/:model', (request, reply) => {
@@ -25,6 +25,6 @@ export function modelsRoute(app: FastifyInstance, deps: GatewayDeps): void {
     } else {
       sendError(reply, ctx, new GatewayError('model_not_found', `The model "${id}" does not exist or you do not have access to it.`, { param: 'model' }));
     }
-    auditRequest(ctx, deps.audit, deps.identity);
+    auditRequest(ctx, deps);
   });
 }

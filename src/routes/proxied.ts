@@ -49,6 +49,6 @@ export async function runProxied(
     await settleBudget(ctx, deps.budgets, deps.alerts);
     await adjustRateLimits(ctx, deps.limiter);
     deps.inFlight.delete(abort);
-    auditRequest(ctx, deps.audit, deps.identity);
+    auditRequest(ctx, deps);
   }
 }

@@ -80,6 +80,23 @@ describe('signals', () => {
   });
 });
 
+describe('metrics', () => {
+  it('serves Prometheus metrics behind the admin token, counting what the audit recorded', async () => {
+    expect((await request(`${gw.url}/metrics`)).statusCode).toBe(401);
+    const res = await request(`${gw.url}/metrics`, { headers: { authorization: `Bearer ${ADMIN}` } });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toMatch(/text\/plain/);
+    const text = await res.body.text();
+    const allowed = (await gw.auditRecords()).filter((r) => r.tenant_id === 'acme' && r.policy_outcome === 'ALLOW' && r.http_status === 200 && r.model_resolved === 'gpt-test' && r.endpoint === '/v1/chat/completions').length;
+    const line = text.split('\n').find((l) => l.startsWith('omega_requests_total{') && l.includes('tenant="acme"') && l.includes('outcome="ALLOW"') && l.includes('status="200"') && l.includes('model="gpt-test"'));
+    expect(line, text.slice(0, 2000)).toBeDefined();
+    expect(Number(line!.split(' ').at(-1))).toBe(allowed);
+    expect(text).toMatch(/omega_gateway_overhead_seconds_bucket\{/);
+    expect(text).toMatch(/omega_circuit_state\{deployment="fake-openai\/gpt-upstream"\} 0/);
+    expect(text).toMatch(/omega_audit_queue_depth \d+/);
+  });
+});
+
 describe('search and export', () => {
   it('filters by tenant, outcome, risk and time, with cursor pagination', async () => {
     for (let i = 0; i < 5; i++) await gw.client().chat.completions.create({ model: 'gpt-test', messages: [{ role: 'user', content: `page ${i}` }] });
