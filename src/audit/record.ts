@@ -104,6 +104,8 @@ export interface AuditRecord {
   finish_reason: string | null;
   output_chars: number;
   output_hash: string | null;
+  prompt: unknown;
+  completion: string | null;
   tool_calls_count: number;
   client_disconnected: boolean;
   stream_interrupted: boolean;
@@ -215,6 +217,8 @@ export function buildAuditRecord(ctx: RequestContext, gateway: GatewayIdentity, 
     finish_reason: ctx.finishReason,
     output_chars: ctx.outputChars,
     output_hash: ctx.outputHash,
+    prompt: ctx.storedPrompt,
+    completion: ctx.storedCompletion ? ctx.storedCompletion.join('') : null,
     tool_calls_count: ctx.toolCallsCount,
     client_disconnected: ctx.clientDisconnected,
     stream_interrupted: ctx.streamInterrupted,

@@ -168,6 +168,7 @@ export const TenantSchema = z
     name: z.string().optional().describe('Display name.'),
     models: z.array(z.string()).default(['*']).describe('Public model names this tenant may use; `*` allows every model.'),
     aliases: z.record(z.string(), z.string()).default({}).describe('Tenant-specific model aliases, e.g. { fast: gpt-5.4-mini }.'),
+    store_content: z.boolean().optional().describe("Store this tenant's prompt and completion text in audit records; overrides audit.store_content."),
     audit_retention_days: z.number().int().positive().optional().describe("This tenant's audit retention; overrides audit.retention_days."),
     teams: z.record(Id, TeamSchema).default({}).describe('Teams of this tenant, by id.'),
   })
@@ -203,6 +204,7 @@ export const ConfigSchema = z
           .enum(['batched', 'strict'])
           .default('batched')
           .describe('batched: group commits off the hot path (a crash loses at most flush_interval of records); strict: a decision record is durable before any request is forwarded.'),
+        store_content: z.boolean().default(false).describe('Store prompt and completion text in audit records (as forwarded: with redactions applied). Default: only hashes and sizes.'),
         retention_days: z.number().int().positive().optional().describe("Delete records older than this many days (hourly; each run is recorded in the tenant's hash chain). Unset: keep forever."),
         spool_file: z.string().optional().describe('Where records go while the store cannot take them; replayed when it can. Default: audit-spool.jsonl beside the SQLite file.'),
       })

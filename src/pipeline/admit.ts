@@ -32,6 +32,11 @@ export async function admit<B extends ChatRequest | EmbeddingsRequest>(
   const allowed = evaluatePolicy(ctx, body, deps.policy, endpoint, model.publicModel);
   await reserveBudget(ctx, deps.budgets, chain, deps.reservationTtlMs);
   await holdForReview(ctx, deps.reviews, allowed, model.publicModel, signal);
+  if (ctx.principal!.tenant.store_content ?? deps.config.audit.store_content) {
+    // What is stored is what was forwarded: the policy's redactions applied.
+    ctx.storedPrompt = 'messages' in allowed ? allowed.messages : allowed.input;
+    ctx.storedCompletion = [];
+  }
   // Strict durability: nothing is forwarded before its decision is on disk.
   if (deps.config.audit.durability === 'strict') await deps.audit.writeNow(buildAuditRecord(ctx, deps.identity, 'decision'));
   return { body: allowed, chain };

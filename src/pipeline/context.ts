@@ -110,6 +110,10 @@ export class RequestContext {
   clientDisconnected = false;
   streamInterrupted = false;
 
+  /** Prompt and completion text for the audit, only when the tenant stores content (else null). */
+  storedPrompt: unknown = null;
+  storedCompletion: string[] | null = null;
+
   httpStatus = 200;
   error: GatewayError | undefined = undefined;
   /** Set once the audit record is queued; guarantees exactly one record per request. */

@@ -213,6 +213,9 @@ export async function pipeStream(
   }
 }
 
+/** A stored completion is capped (the hash and size always cover all of it). */
+export const MAX_STORED_COMPLETION_CHARS = 1_000_000;
+
 function chunkBlocked(scanner: ResponseScanner, chunk: ChatCompletionChunk): boolean {
   let block = false;
   for (const choice of chunk.choices) {
@@ -234,6 +237,7 @@ function observeChunk(ctx: RequestContext, chunk: ChatCompletionChunk, outputHas
       if (ctx.timeToFirstTokenMs === null) ctx.timeToFirstTokenMs = ctx.elapsedMs();
       ctx.outputChars += delta.content.length;
       outputHash.update(delta.content);
+      if (ctx.storedCompletion && ctx.outputChars <= MAX_STORED_COMPLETION_CHARS) ctx.storedCompletion.push(delta.content);
     }
     if (delta?.tool_calls) {
       if (ctx.timeToFirstTokenMs === null) ctx.timeToFirstTokenMs = ctx.elapsedMs();

@@ -50,6 +50,7 @@ export function chatCompletionsRoute(app: FastifyInstance, deps: GatewayDeps): v
       meter(ctx);
       const verdict = evaluateResponsePolicy(ctx, completion.choices.map((c) => c.message?.content ?? '').join('\n'));
       if (verdict && verdict.redactions.length > 0) completion = applyRedactions(completion, verdict.redactions);
+      if (ctx.storedCompletion) for (const c of completion.choices) ctx.storedCompletion.push(c.message?.content ?? '');
       // An untranslated, unredacted answer goes back as the provider's bytes: no re-encoding.
       reply
         .headers(omegaHeaders(ctx))

@@ -80,6 +80,34 @@ describe('signals', () => {
   });
 });
 
+describe('stored content', () => {
+  it('stores no text by default, and for an opted-in tenant stores what was forwarded, redactions applied', async () => {
+    const records = await gw.auditRecords();
+    expect(records.every((r) => r.prompt === null && r.completion === null)).toBe(true);
+
+    const opted = await startTestGateway(
+      baseConfig(upstream.baseUrl, `
+policies:
+  cards:
+    rules: [ { id: mask-cards, detect: pii.payment_card, action: redact } ]
+`).replace('  acme:\n', '  acme:\n    store_content: true\n    policy: cards\n'),
+    );
+    try {
+      const { data, response } = await opted.client().chat.completions.create({ model: 'gpt-test', messages: [{ role: 'user', content: 'pay with 4111 1111 1111 1111 please' }] }).withResponse();
+      const record = (await opted.auditRecord(response.headers.get('x-omega-decision-id')!))!;
+      expect(JSON.stringify(record.prompt)).not.toContain('4111 1111 1111 1111');
+      expect(JSON.stringify(record.prompt)).toContain('[REDACTED:payment_card]');
+      expect(record.completion).toBe(data.choices[0]!.message.content);
+      const stream = await opted.client().chat.completions.create({ model: 'gpt-test', messages: [{ role: 'user', content: 'stream words' }], stream: true }).withResponse();
+      let text = '';
+      for await (const c of stream.data) text += c.choices[0]?.delta.content ?? '';
+      expect((await opted.auditRecord(stream.response.headers.get('x-omega-decision-id')!))!.completion).toBe(text);
+    } finally {
+      await opted.stop();
+    }
+  });
+});
+
 describe('metrics', () => {
   it('serves Prometheus metrics behind the admin token, counting what the audit recorded', async () => {
     expect((await request(`${gw.url}/metrics`)).statusCode).toBe(401);
