@@ -20,6 +20,7 @@ export function chainOf(tenantId: string | null): string {
   return tenantId ?? '_';
 }
 
+/** One row of the audit table: indexed columns mirroring the record, the record's JSON, and its place in the chain. */
 export interface StoredRow {
   seq: number;
   decision_id: string;
@@ -40,11 +41,15 @@ export interface StoredRow {
   input_tokens: number | null;
   output_tokens: number | null;
   cost_usd: number;
+  /** The whole record as JSON: every signal, including those without a column. */
   record: string;
+  /** `request`, `decision` (strict mode) or `retention` (an event). */
   kind: string;
+  /** One chain per tenant ('_' for unauthenticated requests). */
   chain: string;
   chain_seq: number;
   prev_hash: string;
+  /** sha256(prev_hash + '\n' + record). */
   record_hash: string;
 }
 

@@ -6,6 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { Kysely, Migrator, SqliteDialect, type Generated, type Migration } from 'kysely';
+import type { StoredRow } from '../../audit/chain.js';
 import { migrations } from './migrations.js';
 
 export interface ApiKeysTable {
@@ -18,35 +19,9 @@ export interface ApiKeysTable {
   revoked_at: number | null;
 }
 
-export interface AuditRecordsTable {
+/** An audit row as stored (columns described in audit/chain.ts); `seq` is assigned by SQLite. */
+export interface AuditRecordsTable extends Omit<StoredRow, 'seq'> {
   seq: Generated<number>;
-  decision_id: string;
-  received_at: number;
-  tenant_id: string | null;
-  team_id: string | null;
-  agent_id: string | null;
-  key_id: string | null;
-  endpoint: string;
-  model_requested: string | null;
-  model_resolved: string | null;
-  provider: string | null;
-  stream: number;
-  policy_outcome: string;
-  risk_score: number;
-  http_status: number;
-  error_code: string | null;
-  input_tokens: number | null;
-  output_tokens: number | null;
-  cost_usd: number;
-  /** The whole record as JSON: every signal, including those without a column. */
-  record: string;
-  kind: string;
-  /** Hash chain: one chain per tenant ('_' for unauthenticated requests). */
-  chain: string;
-  chain_seq: number;
-  prev_hash: string;
-  /** sha256(prev_hash + record). */
-  record_hash: string;
 }
 
 export interface ReviewItemsTable {
