@@ -157,6 +157,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
       // each still writes its audit record), then drop keep-alive connections that Node does
       // not consider idle, so a lingering client socket cannot hold the shutdown open.
       const closed = app.close();
+      reviews.shutdown();
       const deadline = Date.now() + config.server.shutdown_grace;
       while (deps.inFlight.size > 0 && Date.now() < deadline) await sleep(20);
       if (deps.inFlight.size > 0) {

@@ -51,15 +51,24 @@ export function recordPolicyResult(ctx: RequestContext, result: PolicyResult): v
   ctx.policyResult = result;
 }
 
-/** Response rules over a whole answer (non-stream). Returns the redactions to apply, or throws on BLOCK. */
-export function evaluateResponsePolicy(ctx: RequestContext, text: string): PolicyResult | undefined {
+/**
+ * Response rules over a whole answer (non-stream), each choice on its own path. Returns the
+ * redactions to apply to the completion, or throws on BLOCK.
+ */
+export function evaluateResponsePolicy(ctx: RequestContext, contents: readonly (string | null | undefined)[]): PolicyResult['redactions'] {
   const policy: CompiledPolicy | undefined = ctx.policy?.compiled;
-  if (!policy?.hasResponseRules || !ctx.policy) return undefined;
-  const result = policy.evaluateResponse(text, ctx.policy.input);
-  ctx.responsePolicyResult = result;
-  if (result.outcome === 'BLOCK') {
-    const rules = result.matchedRules.filter((r) => !r.shadow && r.action === 'block').map((r) => r.id);
-    throw new GatewayError('policy_blocked', `The response was blocked by policy "${result.policyName}" (rules: ${rules.join(', ')}).`);
+  if (!policy?.hasResponseRules || !ctx.policy) return [];
+  const redactions: PolicyResult['redactions'] = [];
+  for (let i = 0; i < contents.length; i++) {
+    const result = policy.evaluateResponse(contents[i] ?? '', ctx.policy.input, `choices[${i}].message.content`);
+    if (!ctx.responsePolicyResult || SEVERITY[result.outcome] > SEVERITY[ctx.responsePolicyResult.outcome]) ctx.responsePolicyResult = result;
+    if (result.outcome === 'BLOCK') {
+      const rules = result.matchedRules.filter((r) => !r.shadow && r.action === 'block').map((r) => r.id);
+      throw new GatewayError('policy_blocked', `The response was blocked by policy "${result.policyName}" (rules: ${rules.join(', ')}).`);
+    }
+    redactions.push(...result.redactions);
   }
-  return result;
+  return redactions;
 }
+
+const SEVERITY = { ALLOW: 0, REVIEW: 1, BLOCK: 2 } as const;

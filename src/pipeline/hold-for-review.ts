@@ -1,8 +1,8 @@
 /**
  * Stage: a REVIEW outcome goes to the review queue. Flag mode records the item and lets the
  * request through; hold mode waits for a reviewer's decision, the policy's timeout (then its
- * `on_timeout` applies) or the client leaving. The reviewer sees the request as forwarded,
- * i.e. with the policy's redactions applied.
+ * `on_timeout` applies), the client leaving, or a shutdown (503, item failed). The reviewer sees
+ * the request as forwarded, i.e. with the policy's redactions applied.
  */
 import { GatewayError } from '../errors.js';
 import type { ReviewQueue } from '../review/queue.js';
@@ -43,11 +43,13 @@ export async function holdForReview(ctx: RequestContext, queue: ReviewQueue, bod
   if (!hold) return;
 
   const started = performance.now();
-  const { outcome, item: decided } = await queue.waitForDecision(item, signal);
+  // The signal aborts when the client leaves (ctx.clientDisconnected is set first) or when a shutdown ends in-flight requests.
+  const { outcome, item: decided } = await queue.waitForDecision(item, signal, () => ctx.clientDisconnected);
   ctx.review = { id: item.id, decision: outcome, reviewer: decided.reviewer, waitMs: Math.round(performance.now() - started), mode: item.mode };
   if (outcome === 'approved') return;
   if (outcome === 'expired' && item.onTimeout === 'allow') return;
   if (outcome === 'abandoned') throw new GatewayError('upstream_error', 'The client disconnected while the request waited for review.');
+  if (outcome === 'failed') throw new GatewayError('shutting_down', `The gateway shut down while the request waited for review (${item.id}); it was not forwarded.`);
   const why = outcome === 'rejected' ? `rejected by ${decided.reviewer ?? 'a reviewer'}${decided.reason ? `: ${decided.reason}` : ''}` : 'no reviewer decided before the timeout';
   throw new GatewayError('review_rejected', `The request was held for review (${item.id}) and ${why}.`);
 }

@@ -45,6 +45,17 @@ describe('PolicySet', () => {
     expect(set.replace('lax', { version: 'v2', thresholds: { review: 0.3 } }).version).toBe('v2');
   });
 
+  it('never reissues an earlier version for different content, even when it is not the current one', () => {
+    const set = new PolicySet(configs);
+    const b = set.replace('lax', { version: 'v1', thresholds: { review: 0.3 } }).version;
+    expect(b).toMatch(/^v1\+[0-9a-f]{12}$/);
+    const c = set.replace('lax', { version: 'v1', thresholds: { review: 0.4 } }).version;
+    expect(c).toMatch(/^v1\+[0-9a-f]{12}$/);
+    expect(c).not.toBe(b);
+    expect(set.replace('lax', { version: 'v1' }).version).toBe('v1'); // the original content again
+    expect(set.replace('lax', { version: 'v1', thresholds: { review: 0.3 } }).version).toBe(b);
+  });
+
   it('keeps the old policy when the replacement is invalid; remove makes lookups fail closed', () => {
     const set = new PolicySet(configs);
     const old = set.get('strict');

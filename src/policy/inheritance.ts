@@ -15,11 +15,20 @@ export function resolvePolicyName(tenant: Name, team: Name, agent: Name): string
 
 export class PolicySet {
   private readonly compiled = new Map<string, CompiledPolicy>();
+  /** Per policy name, every version issued so far and the content hash it stood for. */
+  private readonly issued = new Map<string, Map<string, string>>();
   private rev = 0;
 
   /** Compiles every policy now, so a bad rule fails at startup and never on a request. */
   constructor(configs: Record<string, PolicyConfig> = {}) {
-    for (const [name, config] of Object.entries(configs)) this.compiled.set(name, compilePolicy(name, config));
+    for (const [name, config] of Object.entries(configs)) this.install(name, compilePolicy(name, config));
+  }
+
+  private install(name: string, policy: CompiledPolicy): void {
+    this.compiled.set(name, policy);
+    let versions = this.issued.get(name);
+    if (versions === undefined) this.issued.set(name, (versions = new Map()));
+    if (!versions.has(policy.version)) versions.set(policy.version, policyHash(policy.config));
   }
 
   /** Increases with every replace/remove; lets callers cache per revision. */
@@ -52,19 +61,20 @@ export class PolicySet {
    * Validates and compiles `config` (the file's input form, e.g. from the admin API) and swaps it
    * in atomically; requests already evaluating keep the old object. Without an explicit
    * `version` the content hash is the version, so any change yields a new one. An explicit
-   * version reused for different content gets `+<hash>` appended, so two different policies
-   * never share a version in the audit trail. Throws (zod or compile error) and keeps the old
-   * policy when the new one is invalid.
+   * version reused for different content (compared with every version this name has had, not
+   * only the current one) gets `+<hash>` appended, so two different policies never share a
+   * version in the audit trail. Throws (zod or compile error) and keeps the old policy when the
+   * new one is invalid.
    */
   replace(name: string, config: unknown): CompiledPolicy {
     let parsed: PolicyConfig = PolicySchema.parse(config);
-    const old = this.compiled.get(name);
-    if (old !== undefined && parsed.version !== undefined && parsed.version === old.version) {
+    if (parsed.version !== undefined) {
       const hash = policyHash(parsed);
-      if (hash !== policyHash(old.config)) parsed = { ...parsed, version: `${parsed.version}+${hash}` };
+      const earlier = this.issued.get(name)?.get(parsed.version);
+      if (earlier !== undefined && earlier !== hash) parsed = { ...parsed, version: `${parsed.version}+${hash}` };
     }
     const next = compilePolicy(name, parsed);
-    this.compiled.set(name, next);
+    this.install(name, next);
     this.rev++;
     return next;
   }

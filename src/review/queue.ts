@@ -8,7 +8,16 @@ import { randomUUID } from 'node:crypto';
 import { postWebhook, type WebhookLogger } from '../telemetry/webhook.js';
 import type { ReviewItem, ReviewStatus, ReviewStore } from './types.js';
 
-export type HoldOutcome = 'approved' | 'rejected' | 'expired' | 'abandoned';
+export type HoldOutcome = 'approved' | 'rejected' | 'expired' | 'abandoned' | 'failed';
+
+/** setTimeout's longest delay (~24.8 days); a longer one fires at once (TimeoutOverflowWarning). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+const CLOSE_REASONS = {
+  expired: 'no decision before the timeout',
+  abandoned: 'client disconnected',
+  failed: 'the gateway shut down while the request was held',
+} as const;
 
 export interface ReviewQueueOptions {
   webhook: string | undefined;
@@ -20,6 +29,8 @@ export interface ReviewQueueOptions {
 
 export class ReviewQueue {
   private readonly waiters = new Map<string, (item: ReviewItem) => void>();
+  /** Ends each held request as failed; called when the gateway shuts down. */
+  private readonly onShutdown = new Map<string, () => void>();
   private readonly now: () => number;
 
   constructor(
@@ -47,11 +58,12 @@ export class ReviewQueue {
   }
 
   /**
-   * Waits for the decision on a held item. Resolves 'expired' at `expiresAt` and 'abandoned' when
-   * `signal` aborts (the client left); either way the item is closed in the store, so a later
-   * approval cannot release a request that is gone.
+   * Waits for the decision on a held item. Resolves 'expired' at `expiresAt`; when `signal` aborts,
+   * 'abandoned' if `clientGone()` says the client left, else 'failed' (the gateway is shutting
+   * down). Either way the item is closed in the store, so a later approval cannot release a
+   * request that is gone.
    */
-  async waitForDecision(item: ReviewItem, signal: AbortSignal): Promise<{ outcome: HoldOutcome; item: ReviewItem }> {
+  async waitForDecision(item: ReviewItem, signal: AbortSignal, clientGone: () => boolean = () => true): Promise<{ outcome: HoldOutcome; item: ReviewItem }> {
     return new Promise((resolve) => {
       let settled = false;
       const finish = (outcome: HoldOutcome, decided: ReviewItem) => {
@@ -61,24 +73,34 @@ export class ReviewQueue {
         clearInterval(poll);
         signal.removeEventListener('abort', onAbort);
         this.waiters.delete(item.id);
+        this.onShutdown.delete(item.id);
         resolve({ outcome, item: decided });
       };
-      const close = async (status: Extract<ReviewStatus, 'expired' | 'abandoned'>) => {
-        const closed = await this.store.decide(item.id, status, null, status === 'expired' ? 'no decision before the timeout' : 'client disconnected', this.now()).catch(() => undefined);
+      const close = async (status: Extract<ReviewStatus, 'expired' | 'abandoned' | 'failed'>) => {
+        const closed = await this.store.decide(item.id, status, null, CLOSE_REASONS[status], this.now()).catch(() => undefined);
         // Someone decided in the same instant: their decision wins.
         const final = closed ?? (await this.store.get(item.id).catch(() => undefined)) ?? item;
         finish(final.status === 'approved' || final.status === 'rejected' ? final.status : status, final);
       };
-      const onAbort = () => void close('abandoned');
-      const timeout = setTimeout(() => void close('expired'), Math.max(0, (item.expiresAt ?? this.now()) - this.now()));
+      const onAbort = () => void close(clientGone() ? 'abandoned' : 'failed');
+      // Re-armed in steps for timeouts beyond a timer's range, which would otherwise expire (and maybe allow) at once.
+      let timeout: ReturnType<typeof setTimeout>;
+      const arm = () => {
+        const left = (item.expiresAt ?? this.now()) - this.now();
+        timeout = left > MAX_TIMER_MS ? setTimeout(arm, MAX_TIMER_MS) : setTimeout(() => void close('expired'), Math.max(0, left));
+      };
+      arm();
       const poll = setInterval(() => {
         void this.store.get(item.id).then((stored) => {
           if (stored && (stored.status === 'approved' || stored.status === 'rejected')) finish(stored.status, stored);
         }, () => undefined);
       }, this.options.pollMs);
       poll.unref();
-      signal.addEventListener('abort', onAbort, { once: true });
       this.waiters.set(item.id, (decided) => finish(decided.status as HoldOutcome, decided));
+      this.onShutdown.set(item.id, () => void close('failed'));
+      // An already-aborted signal never fires 'abort' again: without this check the request would sit out the whole timeout.
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
     });
   }
 
@@ -87,6 +109,14 @@ export class ReviewQueue {
     const item = await this.store.decide(id, decision, reviewer, reason, this.now());
     if (item) this.waiters.get(id)?.(item);
     return item;
+  }
+
+  /**
+   * Shutdown: a held request could wait far longer than any grace period, so each is failed now
+   * (its client gets 503 shutting_down and may retry on another replica).
+   */
+  shutdown(): void {
+    for (const fail of [...this.onShutdown.values()]) fail();
   }
 
   /** Requests held right now by this process. */

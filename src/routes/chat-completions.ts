@@ -48,8 +48,8 @@ export function chatCompletionsRoute(app: FastifyInstance, deps: GatewayDeps): v
       let completion = route.adapter.chatResponse(json, route.target);
       observeCompletion(ctx, completion);
       meter(ctx);
-      const verdict = evaluateResponsePolicy(ctx, completion.choices.map((c) => c.message?.content ?? '').join('\n'));
-      if (verdict && verdict.redactions.length > 0) completion = applyRedactions(completion, verdict.redactions);
+      const redactions = evaluateResponsePolicy(ctx, completion.choices.map((c) => c.message?.content));
+      if (redactions.length > 0) completion = applyRedactions(completion, redactions);
       if (ctx.storedCompletion) for (const c of completion.choices) ctx.storedCompletion.push(c.message?.content ?? '');
       // An untranslated, unredacted answer goes back as the provider's bytes: no re-encoding.
       reply

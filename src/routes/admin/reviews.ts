@@ -10,6 +10,8 @@ export function reviewRoutes(app: FastifyInstance, deps: GatewayDeps): void {
   app.get<{ Querystring: { status?: string; tenant?: string; limit?: string; before?: string } }>('/reviews', async (request) => {
     const { status, tenant, limit, before } = request.query;
     if (status && !STATUSES.has(status)) throw new GatewayError('invalid_request', `status must be one of ${[...STATUSES].join(', ')}.`, { param: 'status' });
+    // Checked here: a non-number reached the SQL LIMIT as NaN (500), and a negative one meant "no limit" to SQLite.
+    if (limit !== undefined && !/^[1-9]\d{0,5}$/.test(limit)) throw new GatewayError('invalid_request', 'limit must be a positive whole number (at most 500 items are returned).', { param: 'limit' });
     const items = await deps.reviews.store.list({ status: status as ReviewStatus | undefined, tenantId: tenant, limit: limit ? Number(limit) : undefined, before });
     return { object: 'list', data: items, next_cursor: items.length > 0 ? items.at(-1)!.id : null };
   });
