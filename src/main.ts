@@ -86,6 +86,15 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
   for (const name of Object.keys(config.models)) preloadTokenizerFor(name);
 
   const policies = new PolicySet(config.policies);
+  // Policies replaced at runtime (admin API) stay in force across restarts: the newest stored version wins over the file.
+  const stored = await db.selectFrom('policy_versions as p').selectAll().where(({ eb, selectFrom }) => eb('p.id', '=', selectFrom('policy_versions as q').select((q) => q.fn.max('q.id').as('m')).whereRef('q.name', '=', 'p.name'))).execute();
+  for (const p of stored) {
+    try {
+      policies.replace(p.name, JSON.parse(p.config));
+    } catch (err) {
+      logger.error({ err, policy: p.name, version: p.version }, 'a stored policy version no longer loads; the configured one stays in force');
+    }
+  }
   const budgets = new MemoryBudgetLedger({ timeZone: config.budgets.timezone });
   await seedLedgerFromAudit(db, config, budgets);
   const limiter = new MemoryRateLimiter();

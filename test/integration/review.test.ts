@@ -476,6 +476,24 @@ describe('restart', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it('keeps a policy replaced through the admin API, with its version history, across a restart', async () => {
+    const first = await start();
+    running.push(first);
+    const put = await admin(first.url, 'PUT', '/policies/held', { thresholds: { review: 0.5, block: 0.95 }, rules: [{ id: 'only-rule', terms: ['zebra crossing'], action: 'block' }] });
+    expect(put.status).toBe(200);
+    await first.close();
+    const second = await start();
+    running.push(second);
+    const now = await admin(second.url, 'GET', '/policies/held');
+    expect(now.json).toMatchObject({ version: put.json.version, policy: { rules: [{ id: 'only-rule' }] } });
+    const history = await admin(second.url, 'GET', '/policies/held/versions');
+    expect(history.json.data[0]).toMatchObject({ version: put.json.version, actor: 'alice' });
+    // Put the configured policy back for the tests that follow.
+    const restored = await admin(second.url, 'PUT', '/policies/held', parseConfigText(text, 'x', {}).policies.held);
+    expect(restored.status).toBe(200);
+    await second.close();
+  });
+
   it('a stop fails the held request (503, item failed) and the next start on the same file shows it', async () => {
     const first = await start();
     running.push(first);

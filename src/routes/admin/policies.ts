@@ -15,6 +15,11 @@ export function policyRoutes(app: FastifyInstance, deps: GatewayDeps): void {
 
   app.get('/policies', async () => ({ object: 'list', data: set.names().map(describe) }));
 
+  app.get<{ Params: { name: string } }>('/policies/:name/versions', async (request) => {
+    const rows = await deps.db.selectFrom('policy_versions').selectAll().where('name', '=', request.params.name).orderBy('id', 'desc').execute();
+    return { object: 'list', data: rows.map((r) => ({ version: r.version, actor: r.actor, created_at: new Date(r.created_at).toISOString(), policy: JSON.parse(r.config) })) };
+  });
+
   app.get<{ Params: { name: string } }>('/policies/:name', async (request) => {
     if (!set.get(request.params.name)) throw new GatewayError('unknown_endpoint', `No policy "${request.params.name}".`);
     return describe(request.params.name);
@@ -26,7 +31,10 @@ export function policyRoutes(app: FastifyInstance, deps: GatewayDeps): void {
     } catch (err) {
       throw new GatewayError('invalid_request', `The policy is invalid and was not applied: ${(err as Error).message}`);
     }
-    request.log.info({ policy: request.params.name, version: set.get(request.params.name)!.version, actor: request.adminActor }, 'policy replaced');
+    const version = set.get(request.params.name)!.version;
+    // Kept in the store, so the change survives a restart and every version stays on record.
+    await deps.db.insertInto('policy_versions').values({ name: request.params.name, version, config: JSON.stringify(request.body), actor: request.adminActor!, created_at: Date.now() }).execute();
+    request.log.info({ policy: request.params.name, version, actor: request.adminActor }, 'policy replaced');
     return describe(request.params.name);
   });
 }

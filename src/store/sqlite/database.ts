@@ -36,10 +36,21 @@ export interface ReviewItemsTable {
   item: string;
 }
 
+export interface PolicyVersionsTable {
+  id: Generated<number>;
+  name: string;
+  version: string;
+  /** The policy as submitted (JSON). */
+  config: string;
+  actor: string;
+  created_at: number;
+}
+
 export interface SqliteTables {
   api_keys: ApiKeysTable;
   audit_records: AuditRecordsTable;
   review_items: ReviewItemsTable;
+  policy_versions: PolicyVersionsTable;
 }
 
 /** Opens (creating if needed) the SQLite database named by a `sqlite://PATH` URL and migrates it. */

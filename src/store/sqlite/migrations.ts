@@ -96,4 +96,19 @@ export const migrations: Record<string, Migration> = {
       await db.schema.createIndex('audit_decision').on('audit_records').column('decision_id').execute();
     },
   },
+  '0004_policy_versions': {
+    async up(db: Kysely<unknown>) {
+      // Policies replaced through the admin API, every version kept; the newest per name wins at start.
+      await db.schema
+        .createTable('policy_versions')
+        .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('version', 'text', (c) => c.notNull())
+        .addColumn('config', 'text', (c) => c.notNull())
+        .addColumn('actor', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'integer', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('policy_versions_name').on('policy_versions').columns(['name', 'id']).execute();
+    },
+  },
 };
