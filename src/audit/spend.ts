@@ -44,6 +44,7 @@ export async function spendReport(db: Kysely<SqliteTables>, q: SpendQuery): Prom
     ])
     .where('received_at', '>=', q.since)
     .where('tenant_id', 'is not', null)
+    .where('kind', '=', 'request') // strict mode's pre-forwarding rows would count requests twice
     .groupBy(['bucket', 'tenant_id', 'team_id', 'agent_id', 'model_resolved']);
   if (q.until !== undefined) query = query.where('received_at', '<', q.until);
   if (q.tenantId) query = query.where('tenant_id', '=', q.tenantId);

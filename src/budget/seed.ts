@@ -32,6 +32,7 @@ export async function seedLedgerFromAudit(db: Kysely<SqliteTables>, config: Gate
       .selectFrom('audit_records')
       .select((eb) => eb.fn.coalesce(eb.fn.sum<number>('cost_usd'), eb.lit(0)).as('spent'))
       .where('tenant_id', '=', tenant)
+      .where('kind', '=', 'request')
       .where(column, '=', value)
       .where('received_at', '>=', periodStart(scope.period, now, tz))
       .executeTakeFirst();

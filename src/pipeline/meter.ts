@@ -37,7 +37,10 @@ export function estimateCost(ctx: RequestContext, price: Price): number {
 export function meter(ctx: RequestContext): void {
   const route = ctx.route;
   if (!route) return;
-  if (!ctx.usage && ctx.upstreamStatus !== null && ctx.upstreamStatus < 400) {
+  // A 2xx refused as not being a model answer (an HTML page, a JSON reply to a stream request)
+  // delivered nothing: nothing to bill, the hold is released.
+  const rejected = ctx.error?.code === 'upstream_invalid_response' && !ctx.streamInterrupted;
+  if (!ctx.usage && !rejected && ctx.upstreamStatus !== null && ctx.upstreamStatus < 400) {
     // A stream that ended before the provider's usage chunk: bill what was delivered.
     ctx.usage = { inputTokens: ctx.inputTokensEstimated, outputTokens: estimateTokens(ctx.outputChars), cachedTokens: 0, reasoningTokens: 0 };
     ctx.usageEstimated = true;

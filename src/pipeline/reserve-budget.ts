@@ -35,12 +35,13 @@ export function budgetScopes(p: Principal): BudgetScope[] {
 
 /**
  * The most a request can cost on any model of its fallback chain: estimated input plus the
- * output bound, at the chain's highest prices.
+ * output bound of each of its `n` choices, at the chain's highest prices.
  */
 export function worstCaseCost(ctx: RequestContext, chain: readonly ModelRoute[]): number {
   let worst = 0;
+  const choices = ctx.facts?.n ?? 1;
   for (const model of chain) {
-    const outputBound = estimateOutputTokensBound(ctx.facts?.maxTokens ?? null, model.maxOutputTokens);
+    const outputBound = estimateOutputTokensBound(ctx.facts?.maxTokens ?? null, model.maxOutputTokens) * choices;
     const cost = costOf({ inputTokens: ctx.inputTokensEstimated, outputTokens: outputBound, cachedTokens: 0, reasoningTokens: 0 }, model.price);
     if (cost > worst) worst = cost;
   }
@@ -83,6 +84,11 @@ export async function settleBudget(ctx: RequestContext, ledger: BudgetLedger, al
       for (const crossed of result.crossed) alerts.notify({ ...crossed, tenantId: ctx.principal!.tenantId });
     } else {
       await ledger.release(reservation);
+      // The figures taken at reserve time still count this request's hold: record the settled ones.
+      const status = await ledger.status(reservation.scopes);
+      const remaining: Record<string, number> = {};
+      for (const [key, s] of Object.entries(status)) remaining[key] = Math.max(0, s.limitUsd - s.spentUsd - s.reservedUsd);
+      ctx.budgetRemainingUsd = remaining;
     }
   } catch {
     // The TTL releases the hold; the audit record still carries the cost.
