@@ -11,8 +11,8 @@ import type { RequestContext } from './context.js';
 import { evaluatePolicy } from './evaluate-policy.js';
 import { holdForReview } from './hold-for-review.js';
 import { estimateCost } from './meter.js';
-import { enforceRateLimits } from './rate-limit.js';
-import { reserveBudget } from './reserve-budget.js';
+import { enforceRateLimits, rateLimitRules } from './rate-limit.js';
+import { budgetScopes, reserveBudget } from './reserve-budget.js';
 import type { ModelRoute } from './select-route.js';
 
 export async function admit<B extends ChatRequest | EmbeddingsRequest>(
@@ -28,10 +28,12 @@ export async function admit<B extends ChatRequest | EmbeddingsRequest>(
   ctx.inputTokensEstimated = estimateInputTokens(body as Parameters<typeof estimateInputTokens>[0], upstreamModel);
   ctx.costEstimatedUsd = estimateCost(ctx, model.price);
 
-  await enforceRateLimits(ctx, deps.limiter, model.publicModel, deps.config.rate_limiting.max_wait, signal);
+  // Stages that do not apply to this principal are skipped without an await.
+  const principal = ctx.principal!;
+  if (rateLimitRules(principal, model.publicModel).length > 0) await enforceRateLimits(ctx, deps.limiter, model.publicModel, deps.config.rate_limiting.max_wait, signal);
   const allowed = evaluatePolicy(ctx, body, deps.policy, endpoint, model.publicModel);
-  await reserveBudget(ctx, deps.budgets, chain, deps.reservationTtlMs);
-  await holdForReview(ctx, deps.reviews, allowed, model.publicModel, signal);
+  if (budgetScopes(principal).length > 0) await reserveBudget(ctx, deps.budgets, chain, deps.reservationTtlMs);
+  if (ctx.outcome === 'REVIEW') await holdForReview(ctx, deps.reviews, allowed, model.publicModel, signal);
   if (ctx.principal!.tenant.store_content ?? deps.config.audit.store_content) {
     // What is stored is what was forwarded: the policy's redactions applied.
     ctx.storedPrompt = 'messages' in allowed ? allowed.messages : allowed.input;

@@ -46,8 +46,8 @@ export async function runProxied(
     // Settlement runs on every path (success, refusal, upstream fault, client gone) before the
     // audit record, which then carries the settled budget figures.
     meter(ctx);
-    await settleBudget(ctx, deps.budgets, deps.alerts);
-    await adjustRateLimits(ctx, deps.limiter);
+    if (ctx.reservation) await settleBudget(ctx, deps.budgets, deps.alerts);
+    if (ctx.rateLimitRules) await adjustRateLimits(ctx, deps.limiter);
     deps.inFlight.delete(abort);
     auditRequest(ctx, deps);
   }

@@ -65,10 +65,13 @@ export async function withFallback<T>(
       const { deployment, target } = candidate;
       const route: ResolvedRoute = { publicModel: model.publicModel, model, price: model.price, adapter: deployment.adapter, target, deployment };
       ctx.route = route;
-      const acquired = await deployment.shaper.acquire(estimatedTokens, signal).catch((err: unknown) => {
-        deployment.breaker.onAbandoned();
-        throw err;
-      });
+      // The common case (capacity free) takes no await; only a full deployment queues.
+      const acquired =
+        deployment.shaper.tryAcquireNow(estimatedTokens) ||
+        (await deployment.shaper.acquire(estimatedTokens, signal).catch((err: unknown) => {
+          deployment.breaker.onAbandoned();
+          throw err;
+        }));
       if (!acquired) {
         deployment.breaker.onAbandoned();
         lastError = new GatewayError('upstream_rate_limited', `Deployment "${deployment.id}" is at its configured capacity; the request waited for capacity in vain.`);

@@ -58,4 +58,13 @@ describe('traffic shaper', () => {
     await expect(waiting).rejects.toThrow('client gone');
     expect(s.queued).toBe(0);
   });
+
+  it('takes a free slot without waiting, and says so when the caller must queue', () => {
+    const s = new TrafficShaper({ concurrency: 1, queue_timeout: 100 });
+    expect(s.tryAcquireNow(10)).toBe(true);
+    expect(s.tryAcquireNow(10)).toBe(false);
+    expect(s.inFlight).toBe(1);
+    s.release();
+    expect(new TrafficShaper({ queue_timeout: 0 }).tryAcquireNow(1_000_000)).toBe(true);
+  });
 });

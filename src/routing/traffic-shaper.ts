@@ -62,6 +62,18 @@ export class TrafficShaper {
     return this.waiters.length;
   }
 
+  /** Takes a slot at once when capacity is there (always, without limits); false means "call acquire". */
+  tryAcquireNow(estimatedTokens: number): boolean {
+    const max = this.options.concurrency;
+    if (max !== undefined && this.inFlight >= max) return false;
+    const now = this.now();
+    if ((this.requests?.waitFor(1, now) ?? 0) > 0 || (this.tokens?.waitFor(estimatedTokens, now) ?? 0) > 0) return false;
+    this.inFlight++;
+    this.requests?.take(1, now);
+    this.tokens?.take(estimatedTokens, now);
+    return true;
+  }
+
   /**
    * Waits for capacity for one request of about `estimatedTokens`. Resolves true with a slot
    * held (call `release()` once the exchange is over), or false when capacity did not come

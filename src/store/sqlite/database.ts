@@ -64,6 +64,7 @@ export async function openSqlite(url: string, synchronous: 'NORMAL' | 'FULL' = '
   sqlite.pragma(`synchronous = ${synchronous}`);
   sqlite.pragma('busy_timeout = 5000');
   const db = new Kysely<SqliteTables>({ dialect: new SqliteDialect({ database: sqlite }) });
+  rawHandles.set(db, sqlite);
   const migrator = new Migrator({
     db,
     provider: { getMigrations: async () => migrations as Record<string, Migration> },
@@ -74,6 +75,19 @@ export async function openSqlite(url: string, synchronous: 'NORMAL' | 'FULL' = '
     throw error;
   }
   return db;
+}
+
+const rawHandles = new WeakMap<Kysely<SqliteTables>, Database.Database>();
+
+/**
+ * The better-sqlite3 handle behind a Kysely instance, for the one hot write (audit batches) where
+ * a prepared statement beats building SQL per row. Use it only inside `db.connection().execute()`,
+ * which holds Kysely's connection lock so no Kysely transaction can interleave.
+ */
+export function rawSqlite(db: Kysely<SqliteTables>): Database.Database {
+  const raw = rawHandles.get(db);
+  if (!raw) throw new Error('not an embedded SQLite database');
+  return raw;
 }
 
 export function sqlitePath(url: string): string {
