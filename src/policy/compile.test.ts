@@ -1,34 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { compilePolicy } from './compile.js';
-import { PolicySchema, type PolicyConfigInput } from './schema.js';
-import type { PolicyInput, TextSegment } from './types.js';
-
-type Rule = NonNullable<PolicyConfigInput['rules']>[number];
-
-const policy = (rules: Rule[], extra: Omit<PolicyConfigInput, 'rules'> = {}) => compilePolicy('p', PolicySchema.parse({ ...extra, rules }));
-/** Weights 0 keep the detector part of the score out of tests about rules. */
-const quiet = { weights: { pii: 0, secrets: 0, prompt_injection: 0 } };
-
-function input(text: string | TextSegment[] = 'hello', over: Partial<PolicyInput> = {}): PolicyInput {
-  return {
-    segments: typeof text === 'string' ? [{ path: 'messages[0].content', text }] : text,
-    model: 'gpt-5.4-mini',
-    endpoint: 'chat',
-    estimatedCostUsd: 0.01,
-    inputTokens: 100,
-    maxTokens: null,
-    tenantId: 'acme',
-    teamId: 'research',
-    agentId: 'bot-1',
-    stream: false,
-    toolsCount: 0,
-    hasImages: false,
-    endUser: null,
-    ...over,
-  };
-}
-
-const ids = (r: { matchedRules: { id: string }[] }) => r.matchedRules.map((m) => m.id);
+import { PolicySchema } from './schema.js';
+import { ids, input, policy, quiet, type Rule } from '../../test/support/policy-fixtures.js';
 
 describe('rule kinds', () => {
   it('models.allow blocks any model outside the list (globs, case-insensitive)', () => {
