@@ -4,6 +4,7 @@
  * (cards, secrets, CEL rules), REVIEW by the score threshold, shadow rules, response rules on
  * whole answers and streams, and policy replacement through the admin API.
  */
+import { adminCall, refused } from '../support/requests.js';
 import { APIError } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FAKE_UPSTREAM_KEY, startFakeOpenAI, type FakeOpenAI } from '../fakes/openai-upstream.js';
@@ -123,15 +124,6 @@ afterAll(async () => {
 const user = (content: string) => [{ role: 'user' as const, content }];
 
 /** The error a refused SDK call throws. */
-async function refused(call: Promise<unknown>): Promise<APIError> {
-  try {
-    await call;
-  } catch (err) {
-    if (err instanceof APIError) return err;
-    throw err;
-  }
-  throw new Error('expected the gateway to refuse the request');
-}
 
 /** The documented risk formula, recomputed from recorded factors. */
 function recompute(factors: { factor: string; contribution: number }[]): number {
@@ -144,12 +136,8 @@ function recompute(factors: { factor: string; contribution: number }[]): number 
   return Math.round((1 - miss * (1 - rule)) * 1000) / 1000;
 }
 
-async function admin(method: string, path: string, body?: unknown, token: string | null = ADMIN_TOKEN): Promise<{ status: number; json: any }> {
-  const headers: Record<string, string> = {};
-  if (token) headers.authorization = `Bearer ${token}`;
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetch(`${gw.url}/admin${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  return { status: res.status, json: await res.json() };
+function admin(method: string, path: string, body?: unknown, token: string | null = ADMIN_TOKEN): Promise<{ status: number; json: any }> {
+  return adminCall(gw.url, method, path, body, token);
 }
 
 describe('request policy', () => {

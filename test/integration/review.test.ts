@@ -3,6 +3,7 @@
  * either `on_timeout`, client gone), flag mode, the admin API that decides, the webhook that
  * announces new items, and what a restart does to requests that were held.
  */
+import { adminCall, refused, waitFor } from '../support/requests.js';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -135,22 +136,9 @@ afterAll(async () => {
 
 const user = (content: string) => [{ role: 'user' as const, content }];
 
-async function waitFor<T>(check: () => Promise<T | undefined | false>, what: string, ms = 3000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
-async function admin(base: string, method: string, path: string, body?: unknown, token: string | null = ALICE): Promise<{ status: number; json: any }> {
-  const headers: Record<string, string> = {};
-  if (token) headers.authorization = `Bearer ${token}`;
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetch(`${base}/admin${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  return { status: res.status, json: await res.json() };
+function admin(base: string, method: string, path: string, body?: unknown, token: string | null = ALICE): Promise<{ status: number; json: any }> {
+  return adminCall(base, method, path, body, token);
 }
 
 /** The pending item whose (redacted) request contains `marker`, once it is in the queue. */
@@ -164,15 +152,6 @@ function pendingItem(base: string, marker: string): Promise<any> {
 /** Upstream requests whose body contains `marker`. */
 const forwarded = (marker: string) => upstream.requests.filter((r) => r.rawBody.includes(marker)).length;
 
-async function refused(call: Promise<unknown>): Promise<APIError> {
-  try {
-    await call;
-  } catch (err) {
-    if (err instanceof APIError) return err;
-    throw err;
-  }
-  throw new Error('expected the gateway to refuse the request');
-}
 
 describe('hold mode', () => {
   it('holds a REVIEW request until a reviewer approves it, then answers it with outcome REVIEW', async () => {

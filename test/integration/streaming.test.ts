@@ -1,4 +1,5 @@
 /** Streams are forwarded chunk by chunk, aborted with the client, and ended cleanly on upstream death. */
+import { waitFor } from '../support/requests.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai-upstream.js';
 import { baseConfig, startTestGateway, type TestGateway } from '../support/gateway.js';
@@ -15,13 +16,6 @@ afterAll(async () => {
   await upstream?.close();
 });
 
-async function waitFor(check: () => boolean | Promise<boolean>, what: string, ms = 3000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 describe('streaming', () => {
   it('forwards the first chunk before the upstream has sent the rest (no buffering)', async () => {
