@@ -40,6 +40,8 @@ beforeAll(async () => {
   gw = await startTestGateway(`
 storage: { url: "sqlite://\${DATA_DIR}/omega.db" }
 audit: { flush_interval: 20ms }
+# A provider 429 with Retry-After: 1 then fails over at once instead of waiting it out.
+routing: { max_backoff: 200ms }
 providers:
   openai: { type: openai, base_url: "${fakes.openai.url}/v1", api_key: ${KEYS.openai} }
   mistral: { type: openai-compatible, base_url: "${fakes.mistral.url}/v1", api_key: ${KEYS.mistral} }
