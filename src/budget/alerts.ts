@@ -3,7 +3,7 @@
  * optional Slack-compatible webhook. Delivery is fire-and-forget: a slow or broken receiver
  * never delays a request and never throws; failures are logged.
  */
-import { request } from 'undici';
+import { postWebhook } from '../telemetry/webhook.js';
 import type { ThresholdCrossed } from './ledger.js';
 
 /** The part of a pino logger this needs. */
@@ -98,29 +98,8 @@ export class AlertNotifier {
     void p.finally(() => this.inflight.delete(p));
   }
 
-  private async post(url: string, alert: BudgetAlert): Promise<void> {
-    try {
-      const res = await request(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(slackPayload(alert)),
-        signal: AbortSignal.timeout(this.timeoutMs),
-        headersTimeout: this.timeoutMs,
-        bodyTimeout: this.timeoutMs,
-      });
-      await res.body.dump();
-      if (res.statusCode >= 300) this.warn({ status: res.statusCode }, 'budget alert webhook refused the notification');
-    } catch (err) {
-      this.warn({ err: err instanceof Error ? `${err.name}: ${err.message}` : String(err) }, 'budget alert webhook failed');
-    }
-  }
-
-  private warn(obj: Record<string, unknown>, msg: string): void {
-    try {
-      this.logger.warn({ ...obj, webhookHost: hostOf(this.webhookUrl) }, msg);
-    } catch {
-      // never throw from a fire-and-forget path
-    }
+  private post(url: string, alert: BudgetAlert): Promise<void> {
+    return postWebhook(url, slackPayload(alert), this.logger, { timeoutMs: this.timeoutMs, what: 'budget alert webhook' });
   }
 }
 
@@ -166,10 +145,3 @@ const percent = (fraction: number): string => `${Math.round(fraction * 1000) / 1
 /** Cents, or two significant digits below a cent (tiny budgets for tests and trials). */
 const usd = (v: number): string => (v >= 0.01 || v === 0 ? v.toFixed(2) : v.toPrecision(2));
 
-function hostOf(url: string | undefined): string | undefined {
-  try {
-    return url ? new URL(url).host : undefined;
-  } catch {
-    return undefined;
-  }
-}

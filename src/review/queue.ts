@@ -47,13 +47,14 @@ export class ReviewQueue {
   /** Records an item and notifies the webhook. */
   async submit(item: ReviewItem): Promise<void> {
     await this.store.create(item);
-    postWebhook(
+    void postWebhook(
       this.options.webhook,
       {
         text: `Review needed: ${item.tenantId}/${item.agentId} → ${item.model}, risk ${item.riskScore.toFixed(2)} (${item.mode} mode), review ${item.id}`,
         omega: { event: 'review.created', review_id: item.id, decision_id: item.decisionId, tenant_id: item.tenantId, mode: item.mode, risk_score: item.riskScore, matched_rules: item.matchedRules },
       },
       this.options.log,
+      { what: 'review webhook' },
     );
   }
 

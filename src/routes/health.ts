@@ -1,7 +1,7 @@
 /** Liveness (/healthz: the process answers) and readiness (/readyz: it can serve traffic). */
 import type { FastifyInstance } from 'fastify';
 import type { GatewayDeps } from '../app.js';
-import { hashApiKey } from '../auth/api-keys.js';
+import { adminTokens } from './admin/index.js';
 
 export function healthRoutes(app: FastifyInstance, deps: GatewayDeps): void {
   let shuttingDown = false;
@@ -30,11 +30,10 @@ export function healthRoutes(app: FastifyInstance, deps: GatewayDeps): void {
   });
 
   // Prometheus scrape endpoint; names tenants and models, so it needs an admin token unless made public.
-  const tokens = deps.config.admin.tokens.map((t) => t.hash ?? hashApiKey(t.token!));
+  const actorOf = adminTokens(deps.config);
   app.get('/metrics', async (request, reply) => {
     if (!deps.config.telemetry.public_metrics) {
-      const m = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '');
-      if (!m || !tokens.includes(hashApiKey(m[1]!))) {
+      if (!actorOf(request.headers.authorization)) {
         return reply.code(401).send({ error: { message: 'Missing or incorrect admin token (or set telemetry.public_metrics).', type: 'authentication_error', param: null, code: 'invalid_api_key' } });
       }
     }

@@ -18,17 +18,30 @@ declare module 'fastify' {
 
 export type AdminRoutes = (app: FastifyInstance, deps: GatewayDeps) => void;
 
+/**
+ * Recognises the configured admin tokens: returns the id of the token presented as
+ * `Authorization: Bearer …`, or null. Hashes are compared in constant time.
+ */
+export function adminTokens(config: GatewayDeps['config']): (authorization: string | undefined) => string | null {
+  const tokens = config.admin.tokens.map((t) => ({ id: t.id, hash: Buffer.from(t.hash ?? hashApiKey(t.token!)) }));
+  return (authorization) => {
+    const m = /^Bearer\s+(\S+)$/i.exec(authorization ?? '');
+    if (!m) return null;
+    const presented = Buffer.from(hashApiKey(m[1]!));
+    return tokens.find((t) => t.hash.length === presented.length && timingSafeEqual(t.hash, presented))?.id ?? null;
+  };
+}
+
 export function adminApi(app: FastifyInstance, deps: GatewayDeps, routes: AdminRoutes[]): void {
-  const tokens = deps.config.admin.tokens.map((t) => ({ id: t.id, hash: Buffer.from(t.hash ?? hashApiKey(t.token!)) }));
+  const actorOf = adminTokens(deps.config);
+  const none = deps.config.admin.tokens.length === 0;
   app.decorateRequest('adminActor', null);
   app.register(
     async (admin) => {
       admin.addHook('onRequest', async (request: FastifyRequest) => {
-        const m = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '');
-        const presented = m ? Buffer.from(hashApiKey(m[1]!)) : undefined;
-        const match = presented && tokens.find((t) => t.hash.length === presented.length && timingSafeEqual(t.hash, presented));
-        if (!match) throw new GatewayError('invalid_api_key', tokens.length === 0 ? 'The admin API is disabled: no admin.tokens are configured.' : 'Missing or incorrect admin token.');
-        request.adminActor = match.id;
+        const actor = actorOf(request.headers.authorization);
+        if (!actor) throw new GatewayError('invalid_api_key', none ? 'The admin API is disabled: no admin.tokens are configured.' : 'Missing or incorrect admin token.');
+        request.adminActor = actor;
       });
       for (const register of routes) register(admin, deps);
     },
