@@ -42,7 +42,7 @@ export function evaluatePolicy<B extends ChatRequest | EmbeddingsRequest>(ctx: R
   return result.redactions.length > 0 ? applyRedactions(body, result.redactions) : body;
 }
 
-export function recordPolicyResult(ctx: RequestContext, result: PolicyResult): void {
+function recordPolicyResult(ctx: RequestContext, result: PolicyResult): void {
   ctx.outcome = result.outcome;
   ctx.riskScore = result.riskScore;
   ctx.policyVersion = result.policyVersion;

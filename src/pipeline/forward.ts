@@ -33,7 +33,7 @@ export class UpstreamClient {
     }
   }
 
-  timeoutFor(route: ResolvedRoute): number {
+  private timeoutFor(route: ResolvedRoute): number {
     return route.target.provider.timeout ?? this.config.server.upstream_timeout;
   }
 
@@ -95,7 +95,7 @@ export async function readJsonAnswer(
   }
 }
 
-export function providerError(ctx: RequestContext, route: ResolvedRoute, res: Dispatcher.ResponseData, text: string): GatewayError {
+function providerError(ctx: RequestContext, route: ResolvedRoute, res: Dispatcher.ResponseData, text: string): GatewayError {
   const err = route.adapter.mapError(res.statusCode, text, res.headers, route.target);
   ctx.upstreamError = err.message;
   return err;
@@ -214,7 +214,7 @@ export async function pipeStream(
 }
 
 /** A stored completion is capped (the hash and size always cover all of it). */
-export const MAX_STORED_COMPLETION_CHARS = 1_000_000;
+const MAX_STORED_COMPLETION_CHARS = 1_000_000;
 
 function chunkBlocked(scanner: ResponseScanner, chunk: ChatCompletionChunk): boolean {
   let block = false;

@@ -82,7 +82,7 @@ function rateLimitHeaders(d: RateLimitDecision): Record<string, string> {
 }
 
 /** OpenAI's duration style: `250ms`, `1.5s`, `6m0s`. */
-export function formatDuration(ms: number): string {
+function formatDuration(ms: number): string {
   if (ms < 1000) return `${Math.ceil(ms)}ms`;
   const s = ms / 1000;
   if (s < 60) return `${Number(s.toFixed(3))}s`;

@@ -27,7 +27,7 @@ const RETRYABLE = new Set(['upstream_timeout', 'upstream_unreachable', 'upstream
 const UNHEALTHY = new Set(['upstream_timeout', 'upstream_unreachable', 'upstream_invalid_response', 'upstream_error']);
 
 /** Orders a model's deployments for one request: weighted random first pick, or least busy. */
-export function orderDeployments(model: ModelRoute, random = Math.random): ModelRoute['deployments'][number][] {
+function orderDeployments(model: ModelRoute, random = Math.random): ModelRoute['deployments'][number][] {
   const list = [...model.deployments];
   if (list.length < 2) return list;
   if (model.balance === 'least-busy') return list.sort((a, b) => a.deployment.shaper.inFlight - b.deployment.shaper.inFlight);
