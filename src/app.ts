@@ -26,15 +26,14 @@ import type { RateLimiter } from './ratelimit/limiter.js';
 import type { ReviewQueue } from './review/queue.js';
 import { auditRequest, type AuditObserver } from './pipeline/audit.js';
 import type { GatewayMetrics } from './telemetry/metrics.js';
-import { authenticate } from './pipeline/authenticate.js';
 import { RequestContext } from './pipeline/context.js';
+import { Pipeline } from './pipeline/run.js';
 import type { UpstreamClient } from './pipeline/forward.js';
 import { sendError } from './pipeline/respond.js';
 import type { RouteTable } from './pipeline/select-route.js';
-import { chatCompletionsRoute } from './routes/chat-completions.js';
-import { embeddingsRoute } from './routes/embeddings.js';
 import { healthRoutes } from './routes/health.js';
 import { modelsRoute } from './routes/models.js';
+import { surfaceOf, surfaceRoutes } from './routes/surfaces.js';
 
 export interface GatewayDeps {
   config: GatewayConfig;
@@ -87,6 +86,28 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
     },
   });
   app.decorateRequest('ctx', null);
+  // The stages get their dependencies member by member; GatewayDeps stays with the app and admin routes.
+  const pipeline = new Pipeline({
+    keys: deps.keys,
+    routes: deps.routes,
+    upstream: deps.upstream,
+    policy: deps.policy,
+    limiter: deps.limiter,
+    budgets: deps.budgets,
+    alerts: deps.alerts,
+    reviews: deps.reviews,
+    audit: deps.audit,
+    identity: deps.identity,
+    observeRecord: deps.observeRecord,
+    inFlight: deps.inFlight,
+    settings: {
+      routing: config.routing,
+      rateLimitMaxWaitMs: config.rate_limiting.max_wait,
+      reservationTtlMs: deps.reservationTtlMs,
+      strictAudit: config.audit.durability === 'strict',
+      storeContent: config.audit.store_content,
+    },
+  });
 
   // JSON only, checked strictly: invalid UTF-8 is refused, not silently replaced with U+FFFD.
   app.removeAllContentTypeParsers();
@@ -106,11 +127,10 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
     if (!request.url.startsWith('/v1/')) return;
     const ctx = newContext(request);
     request.ctx = ctx;
-    ctx.principal = await authenticate(request.headers, deps.keys);
+    await pipeline.authenticate(request);
   });
 
-  chatCompletionsRoute(app, deps);
-  embeddingsRoute(app, deps);
+  surfaceRoutes(app, pipeline);
   modelsRoute(app, deps);
   healthRoutes(app, deps);
   adminApi(app, deps, [reviewRoutes, spendRoutes, policyRoutes, auditRoutes]);
@@ -122,7 +142,7 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
       const { status, body } = toOpenAIError(gw);
       return reply.code(status).send(body);
     }
-    sendError(reply, request.ctx, gw);
+    sendError(reply, request.ctx, gw, surfaceOf(request)?.renderError);
     auditRequest(request.ctx, deps);
   });
 

@@ -28,6 +28,8 @@ export interface AuditRecord {
   user_agent: string | null;
   sdk: string | null;
   endpoint: string;
+  /** The inbound API: chat-completions, embeddings, anthropic-messages, openai-responses (null before routing). */
+  surface: string | null;
   method: string;
   model_requested: string | null;
   model_resolved: string | null;
@@ -141,6 +143,7 @@ export function buildAuditRecord(ctx: RequestContext, gateway: GatewayIdentity, 
     user_agent: ctx.userAgent,
     sdk: ctx.sdk,
     endpoint: ctx.endpoint,
+    surface: ctx.surface,
     method: ctx.method,
     model_requested: ctx.modelRequested,
     model_resolved: route?.publicModel ?? null,

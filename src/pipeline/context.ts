@@ -11,6 +11,7 @@ import type { CompiledPolicy } from '../policy/compile.js';
 import type { PolicyInput, PolicyResult } from '../policy/types.js';
 import type { AttemptRecord } from '../routing/fallback.js';
 import type { ResolvedRoute } from './select-route.js';
+import type { SurfaceName } from '../surfaces/surface.js';
 
 export type PolicyOutcome = 'ALLOW' | 'REVIEW' | 'BLOCK';
 
@@ -45,6 +46,8 @@ export class RequestContext {
   /** performance.now() at arrival; all durations are measured against it. */
   readonly startedAt = performance.now();
 
+  /** The inbound API the request came through (set by the runner). */
+  surface: SurfaceName | null = null;
   principal: Principal | undefined = undefined;
   modelRequested: string | null = null;
   route: ResolvedRoute | undefined = undefined;
@@ -89,6 +92,8 @@ export class RequestContext {
   rateLimitTokens = 0;
   costUsd = 0;
   usage: Usage | undefined = undefined;
+  /** Set once the meter has run: it runs once per request, whatever the path. */
+  metered = false;
   /** True when usage was counted by the gateway (stream cut short) rather than reported by the provider. */
   usageEstimated = false;
 

@@ -6,18 +6,28 @@
 import { GatewayError } from '../errors.js';
 import type { CompiledPolicy } from '../policy/compile.js';
 import type { PolicyEngine } from '../policy/engine.js';
-import { applyRedactions, segmentsOf } from '../policy/redact-request.js';
-import type { PolicyInput, PolicyResult } from '../policy/types.js';
-import type { ChatRequest, EmbeddingsRequest } from '../providers/adapter.js';
+import { applyRedactions } from '../policy/redact-request.js';
+import type { PolicyInput, PolicyResult, TextSegment } from '../policy/types.js';
 import type { RequestContext } from './context.js';
 
-export function evaluatePolicy<B extends ChatRequest | EmbeddingsRequest>(ctx: RequestContext, body: B, engine: PolicyEngine, endpoint: 'chat' | 'embeddings', model: string): B {
+/**
+ * `body` is the client's wire body and `segments` lists the text in it (paths into `body`), so
+ * redactions land in what is forwarded whatever the inbound API.
+ */
+export function evaluatePolicy<B extends object>(
+  ctx: RequestContext,
+  body: B,
+  segments: (body: B) => TextSegment[],
+  engine: PolicyEngine,
+  endpoint: 'chat' | 'embeddings',
+  model: string,
+): B {
   const policy = engine.policyFor(ctx.principal!);
   if (!policy) return body;
   const p = ctx.principal!;
   const f = ctx.facts!;
   const input: PolicyInput = {
-    segments: segmentsOf(body, endpoint),
+    segments: segments(body),
     model,
     endpoint,
     estimatedCostUsd: ctx.costEstimatedUsd,

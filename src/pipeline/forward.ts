@@ -9,8 +9,9 @@ import type { ServerResponse } from 'node:http';
 import { createParser } from 'eventsource-parser';
 import { Agent, errors as undiciErrors, type Dispatcher } from 'undici';
 import type { GatewayConfig } from '../config/load.js';
-import { GatewayError, toOpenAIError } from '../errors.js';
-import type { ChatCompletionChunk, UpstreamRequest } from '../providers/adapter.js';
+import { GatewayError } from '../errors.js';
+import type { ChatCompletionChunk, StreamTranslator, UpstreamRequest } from '../providers/adapter.js';
+import type { StreamEncoder } from '../surfaces/surface.js';
 import type { ResponseScanner } from '../policy/types.js';
 import type { RequestContext } from './context.js';
 import { usageFromOpenAI } from './meter.js';
@@ -102,12 +103,6 @@ function providerError(ctx: RequestContext, route: ResolvedRoute, res: Dispatche
 }
 
 /**
- * Pipes a provider's event stream to the client as OpenAI SSE chunks. Response headers must be
- * written by the caller only after this function has seen a 2xx (it calls `writeHead`), so an
- * upstream refusal can still be answered as a normal JSON error. Never throws once the client
- * stream has started: failures end the stream with an error event and are recorded on ctx.
- */
-/**
  * Checks that a stream answer is a 2xx event stream before anything is sent to the client, so a
  * refusal can still be retried, fall back, or be answered as a normal JSON error.
  */
@@ -124,10 +119,20 @@ export async function checkStreamAnswer(ctx: RequestContext, route: ResolvedRout
   }
 }
 
+/** How a stream reaches the client: translated into the surface's frames, or the provider's own events. */
+export interface StreamOutput {
+  /** Reads the provider's events as pivot chunks (for metering, response rules, audit). */
+  translator: StreamTranslator;
+  /** The surface's frames; in native mode only its `error` frame is used. */
+  encoder: StreamEncoder;
+  /** The provider speaks the client's API: its events are forwarded as they came. */
+  native: boolean;
+}
+
 /**
- * Pipes a provider's event stream (already checked by `checkStreamAnswer`) to the client as
- * OpenAI SSE chunks. Calls `writeHead` just before the first byte goes out. Never throws: a
- * failure ends the stream with an error event and is recorded on ctx.
+ * Pipes a provider's event stream (already checked by `checkStreamAnswer`) to the client. Calls
+ * `writeHead` just before the first byte goes out. Never throws: a failure ends the stream with
+ * an error frame in the client's API shape and is recorded on ctx.
  */
 export async function pipeStream(
   ctx: RequestContext,
@@ -136,8 +141,8 @@ export async function pipeStream(
   out: ServerResponse,
   writeHead: () => void,
   abort: AbortController,
+  { translator, encoder, native }: StreamOutput,
 ): Promise<void> {
-  const translator = route.adapter.chatStream(route.target);
   const outputHash = createHash('sha256');
   // Events parsed from one upstream read are written in one go: no waiting, fewer syscalls.
   let pending = '';
@@ -157,9 +162,10 @@ export async function pipeStream(
           blocked = new GatewayError('policy_blocked', `The response was blocked by policy "${result.policyName}" (rules: ${rules.join(', ')}); the stream was ended.`);
           return;
         }
-        const payload = observeChunk(ctx, chunk, outputHash, raw);
-        if (payload !== undefined) pending += `data: ${payload}\n\n`;
+        observeChunk(ctx, chunk, outputHash);
+        if (!native) pending += encoder.push(chunk, raw);
       }
+      if (native) pending += event.event ? `event: ${event.event}\ndata: ${event.data}\n\n` : `data: ${event.data}\n\n`;
     },
   });
   const flush = (): boolean => {
@@ -188,12 +194,12 @@ export async function pipeStream(
       if (!writable) await once(out, 'drain', { signal: abort.signal });
     }
     for (const chunk of translator.end()) {
-      const payload = observeChunk(ctx, chunk, outputHash, undefined);
-      if (payload !== undefined) pending += `data: ${payload}\n\n`;
+      observeChunk(ctx, chunk, outputHash);
+      if (!native) pending += encoder.push(chunk);
     }
     if (translator.error) throw translator.error;
     if (scanner) ctx.responsePolicyResult = scanner.result();
-    out.end(`${pending}data: [DONE]\n\n`);
+    out.end(native ? pending : pending + encoder.end());
   } catch (err) {
     ctx.streamInterrupted = true;
     if (ctx.clientDisconnected) {
@@ -202,8 +208,7 @@ export async function pipeStream(
       const gw = err instanceof GatewayError ? err : transportError(ctx, route, err);
       ctx.upstreamError = gw.message;
       ctx.error = gw;
-      // OpenAI SDKs raise an APIError for a data event carrying `error`.
-      out.end(`${pending}data: ${JSON.stringify(toOpenAIError(gw).body)}\n\n`);
+      out.end(pending + encoder.error(gw));
     }
     res.body.destroy();
   } finally {
@@ -225,12 +230,8 @@ function chunkBlocked(scanner: ResponseScanner, chunk: ChatCompletionChunk): boo
   return block;
 }
 
-/**
- * Records what a chunk tells the meter and audit, and returns the payload to forward, or
- * undefined for the usage-only chunk the client did not ask for (the gateway forces usage
- * reporting upstream; clients that did not request it must not see the extra chunk).
- */
-function observeChunk(ctx: RequestContext, chunk: ChatCompletionChunk, outputHash: Hash, raw: string | undefined): string | undefined {
+/** Records what a chunk tells the meter and audit. */
+function observeChunk(ctx: RequestContext, chunk: ChatCompletionChunk, outputHash: Hash): void {
   for (const choice of chunk.choices) {
     const delta = choice.delta;
     if (delta?.content) {
@@ -245,14 +246,7 @@ function observeChunk(ctx: RequestContext, chunk: ChatCompletionChunk, outputHas
     }
     if (choice.finish_reason) ctx.finishReason = choice.finish_reason;
   }
-  if (chunk.usage) {
-    ctx.usage = usageFromOpenAI(chunk.usage);
-    if (!ctx.clientWantsUsage) {
-      if (chunk.choices.length === 0) return undefined;
-      return JSON.stringify({ ...chunk, usage: null });
-    }
-  }
-  return raw ?? JSON.stringify(chunk);
+  if (chunk.usage) ctx.usage = usageFromOpenAI(chunk.usage);
 }
 
 function transportError(ctx: RequestContext, route: ResolvedRoute, err: unknown): GatewayError {

@@ -36,7 +36,8 @@ export function estimateCost(ctx: RequestContext, price: Price): number {
 /** Settles ctx.usage and ctx.costUsd once the upstream exchange is over, on every path. */
 export function meter(ctx: RequestContext): void {
   const route = ctx.route;
-  if (!route) return;
+  if (!route || ctx.metered) return;
+  ctx.metered = true;
   // A 2xx refused as not being a model answer (an HTML page, a JSON reply to a stream request)
   // delivered nothing: nothing to bill, the hold is released.
   const rejected = ctx.error?.code === 'upstream_invalid_response' && !ctx.streamInterrupted;

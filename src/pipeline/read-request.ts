@@ -6,7 +6,17 @@
 import { createHash } from 'node:crypto';
 import { GatewayError } from '../errors.js';
 import type { ChatRequest, EmbeddingsRequest } from '../providers/adapter.js';
-import type { RequestContext, RequestFacts } from './context.js';
+import type { RequestFacts } from './context.js';
+
+/** A validated body and what the stages need to know of it; the caller records it on the context. */
+export interface ReadBody<B> {
+  body: B;
+  model: string;
+  facts: RequestFacts;
+  stream: boolean;
+  /** The client asked for `stream_options.include_usage`. */
+  clientWantsUsage: boolean;
+}
 
 const ROLES = new Set(['system', 'developer', 'user', 'assistant', 'tool', 'function']);
 
@@ -15,7 +25,7 @@ export function estimateTokens(chars: number): number {
   return Math.ceil(chars / 4);
 }
 
-export function readChatRequest(ctx: RequestContext, raw: unknown): ChatRequest {
+export function readChatRequest(raw: unknown): ReadBody<ChatRequest> {
   const body = requireObject(raw);
   const model = requireModel(body);
   const messages = body.messages;
@@ -66,15 +76,16 @@ export function readChatRequest(ctx: RequestContext, raw: unknown): ChatRequest 
     n,
     endUser: (body.user as string | undefined) ?? null,
   };
-  ctx.modelRequested = model;
-  ctx.facts = facts;
-  ctx.stream = body.stream === true;
-  ctx.clientWantsUsage = (body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true;
-  ctx.inputTokensEstimated = estimateTokens(facts.inputChars);
-  return body as unknown as ChatRequest;
+  return {
+    body: body as unknown as ChatRequest,
+    model,
+    facts,
+    stream: body.stream === true,
+    clientWantsUsage: (body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true,
+  };
 }
 
-export function readEmbeddingsRequest(ctx: RequestContext, raw: unknown): EmbeddingsRequest {
+export function readEmbeddingsRequest(raw: unknown): ReadBody<EmbeddingsRequest> {
   const body = requireObject(raw);
   const model = requireModel(body);
   const input = body.input;
@@ -94,8 +105,7 @@ export function readEmbeddingsRequest(ctx: RequestContext, raw: unknown): Embedd
   optional(body, 'encoding_format', 'string');
   optional(body, 'user', 'string');
   const canonical = JSON.stringify(input);
-  ctx.modelRequested = model;
-  ctx.facts = {
+  const facts: RequestFacts = {
     messageCount: Array.isArray(input) ? input.length : 1,
     systemPromptPresent: false,
     inputHash: sha256(canonical),
@@ -110,8 +120,7 @@ export function readEmbeddingsRequest(ctx: RequestContext, raw: unknown): Embedd
     n: 1,
     endUser: (body.user as string | undefined) ?? null,
   };
-  ctx.inputTokensEstimated = estimateTokens(canonical.length);
-  return body as unknown as EmbeddingsRequest;
+  return { body: body as unknown as EmbeddingsRequest, model, facts, stream: false, clientWantsUsage: false };
 }
 
 function requireObject(raw: unknown): Record<string, unknown> {

@@ -3,7 +3,8 @@
  * /v1 response, errors included) and errors in the OpenAI shape.
  */
 import type { FastifyReply } from 'fastify';
-import { asGatewayError, toOpenAIError } from '../errors.js';
+import { asGatewayError, toOpenAIError, type GatewayError } from '../errors.js';
+import type { RenderedError } from '../surfaces/surface.js';
 import type { RequestContext } from './context.js';
 import { tightestRemaining } from './reserve-budget.js';
 
@@ -25,14 +26,14 @@ export function omegaHeaders(ctx: RequestContext): Record<string, string> {
   return headers;
 }
 
-/** Sends `err` as an OpenAI error with the gateway headers, and records it on the context. */
-export function sendError(reply: FastifyReply, ctx: RequestContext, err: unknown): void {
+/** Sends `err` in the client API's error shape (OpenAI's unless given) with the gateway headers, and records it on the context. */
+export function sendError(reply: FastifyReply, ctx: RequestContext, err: unknown, render: (err: GatewayError) => RenderedError = toOpenAIError): void {
   const gw = asGatewayError(err);
   ctx.error = gw;
   ctx.httpStatus = gw.status;
   // Refused before reaching a provider: the gateway's decision was to block it.
   if (ctx.upstreamStatus === null && ctx.attempts === 0) ctx.outcome = 'BLOCK';
-  const { status, body } = toOpenAIError(gw);
+  const { status, body } = render(gw);
   const headers = omegaHeaders(ctx);
   if (gw.headers) Object.assign(headers, gw.headers);
   if (!gw.retryable) headers['x-should-retry'] = 'false';

@@ -1,0 +1,208 @@
+/**
+ * THE pipeline: the one ordered list of stages, and the runner every inbound API goes through.
+ *
+ * A surface (src/surfaces/) turns its wire format into a parsed request; from there on every
+ * request — Chat Completions, Anthropic Messages, OpenAI Responses, embeddings — runs the same
+ * stages in the same order, each given only the dependencies it uses. An early stage refuses by
+ * throwing a GatewayError; meter, settle, quota adjustment and audit run exactly once in
+ * `finally`, so refused, failed and abandoned requests are metered and audited too.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { GatewayIdentity } from '../audit/record.js';
+import { buildAuditRecord } from '../audit/record.js';
+import type { AuditWriter } from '../audit/writer.js';
+import type { KeyDirectory } from '../auth/directory.js';
+import type { AlertNotifier } from '../budget/alerts.js';
+import type { BudgetLedger } from '../budget/ledger.js';
+import { estimateInputTokens } from '../budget/tokens.js';
+import type { RoutingConfig } from '../config/schema.js';
+import { GatewayError } from '../errors.js';
+import type { PolicyEngine } from '../policy/engine.js';
+import type { RateLimiter } from '../ratelimit/limiter.js';
+import type { ReviewQueue } from '../review/queue.js';
+import type { Surface } from '../surfaces/surface.js';
+import { auditRequest, type AuditObserver } from './audit.js';
+import { authenticate } from './authenticate.js';
+import type { RequestContext } from './context.js';
+import { evaluatePolicy } from './evaluate-policy.js';
+import { type Exchange, forwardChat, forwardEmbeddings } from './exchange.js';
+import type { UpstreamClient } from './forward.js';
+import { holdForReview } from './hold-for-review.js';
+import { estimateCost, meter } from './meter.js';
+import { adjustRateLimits, enforceRateLimits, rateLimitRules } from './rate-limit.js';
+import { estimateTokens } from './read-request.js';
+import { budgetScopes, reserveBudget, settleBudget } from './reserve-budget.js';
+import { sendError } from './respond.js';
+import type { RouteTable } from './select-route.js';
+
+/** Everything the stages use, passed to each stage member by member (never as a whole). */
+export interface PipelineDeps {
+  keys: KeyDirectory;
+  routes: RouteTable;
+  upstream: UpstreamClient;
+  policy: PolicyEngine;
+  limiter: RateLimiter;
+  budgets: BudgetLedger;
+  alerts: AlertNotifier;
+  reviews: ReviewQueue;
+  audit: AuditWriter;
+  identity: GatewayIdentity;
+  observeRecord: AuditObserver;
+  /** Abort handles of requests in flight, so a shutdown past its grace period can end them. */
+  inFlight: Set<AbortController>;
+  settings: PipelineSettings;
+}
+
+export interface PipelineSettings {
+  routing: RoutingConfig;
+  /** rate_limiting.max_wait: how long smoothing may queue a request. */
+  rateLimitMaxWaitMs: number;
+  /** How long a budget hold lives if a request never settles (crash): its longest possible life. */
+  reservationTtlMs: number;
+  /** audit.durability = strict: the decision is on disk before anything is forwarded. */
+  strictAudit: boolean;
+  /** audit.store_content, unless the tenant says otherwise. */
+  storeContent: boolean;
+}
+
+/** One named stage. Returning undefined (no promise) lets a stage that does not apply cost no await. */
+interface Stage {
+  readonly name: string;
+  run(x: Exchange): void | Promise<void>;
+}
+
+/** nginx's convention for "client closed the request", used in the audit only. */
+const CLIENT_CLOSED_REQUEST = 499;
+
+export class Pipeline {
+  /** The order of the pipeline, after authentication (which runs before the body is read). */
+  readonly stages: readonly Stage[];
+
+  constructor(private readonly deps: PipelineDeps) {
+    const d = deps;
+    const s = d.settings;
+    this.stages = [
+      { name: 'read', run: read },
+      { name: 'route', run: (x) => route(x, d.routes) },
+      { name: 'count', run: count },
+      { name: 'rate-limit', run: (x) => (rateLimitRules(x.ctx.principal!, x.model!.publicModel).length > 0 ? enforceRateLimits(x.ctx, d.limiter, x.model!.publicModel, s.rateLimitMaxWaitMs, x.signal) : undefined) },
+      { name: 'policy', run: (x) => void (x.wire = evaluatePolicy(x.ctx, x.wire, (w) => x.surface.segments(w), d.policy, x.surface.kind, x.model!.publicModel)) },
+      { name: 'budget', run: (x) => (budgetScopes(x.ctx.principal!).length > 0 ? reserveBudget(x.ctx, d.budgets, x.chain, s.reservationTtlMs) : undefined) },
+      { name: 'review', run: (x) => (x.ctx.outcome === 'REVIEW' ? holdForReview(x.ctx, d.reviews, x.wire, x.model!.publicModel, x.signal) : undefined) },
+      { name: 'store-content', run: (x) => storeContent(x, s.storeContent) },
+      { name: 'record-decision', run: (x) => (s.strictAudit ? d.audit.writeNow(buildAuditRecord(x.ctx, d.identity, 'decision')) : undefined) },
+      { name: 'forward', run: (x) => (x.surface.kind === 'chat' ? forwardChat(x, d.upstream, d.routes, s.routing) : forwardEmbeddings(x, d.upstream, d.routes, s.routing)) },
+    ];
+  }
+
+  /** Stage 0, run by the onRequest hook before any body is read: the key resolves to a principal, or 401. */
+  async authenticate(request: FastifyRequest): Promise<void> {
+    request.ctx!.principal = await authenticate(request.headers, this.deps.keys);
+  }
+
+  /** Runs one request of `surface` through every stage; answers and audits it exactly once. */
+  async run(surface: Surface, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const { deps } = this;
+    const ctx = request.ctx!;
+    ctx.surface = surface.name;
+    const abort = new AbortController();
+    const onClose = () => {
+      if (!reply.raw.writableFinished) {
+        ctx.clientDisconnected = true;
+        abort.abort();
+      }
+    };
+    reply.raw.on('close', onClose);
+    deps.inFlight.add(abort);
+    const query = request.url.indexOf('?');
+    const x: Exchange = {
+      ctx,
+      surface,
+      inbound: { headers: request.headers, query: query < 0 ? '' : request.url.slice(query + 1) },
+      raw: request.body,
+      wire: {},
+      model: undefined,
+      chain: [],
+      reply,
+      abort,
+      signal: abort.signal,
+    };
+    try {
+      for (const stage of this.stages) {
+        const pending = stage.run(x);
+        if (pending) await pending;
+      }
+    } catch (err) {
+      if (ctx.clientDisconnected) {
+        ctx.httpStatus = CLIENT_CLOSED_REQUEST;
+      } else if (!reply.raw.headersSent) {
+        sendError(reply, ctx, err, surface.renderError);
+      }
+      // Catalog errors are expected outcomes (and audited); anything else is a bug worth a log line.
+      if (!(err instanceof GatewayError)) request.log.error({ err, decisionId: ctx.decisionId }, 'request failed');
+    } finally {
+      reply.raw.off('close', onClose);
+      // Settlement runs on every path (success, refusal, upstream fault, client gone) before the
+      // audit record, which then carries the settled budget figures.
+      meter(ctx);
+      if (ctx.reservation) await settleBudget(ctx, deps.budgets, deps.alerts);
+      if (ctx.rateLimitRules) await adjustRateLimits(ctx, deps.limiter);
+      deps.inFlight.delete(abort);
+      auditRequest(ctx, deps);
+    }
+  }
+}
+
+/** read: the surface validates its wire format; what the stages need is recorded on the context. */
+function read(x: Exchange): void {
+  const parsed = x.surface.parse(x.raw, x.inbound);
+  const { ctx } = x;
+  x.wire = parsed.wire;
+  ctx.modelRequested = parsed.model;
+  ctx.facts = parsed.facts;
+  ctx.stream = parsed.stream;
+  ctx.clientWantsUsage = parsed.clientWantsUsage;
+  ctx.inputTokensEstimated = estimateTokens(parsed.facts.inputChars);
+}
+
+/** route: the model (or alias) resolves to its deployments and fallback chain; 404 if the tenant may not use it. */
+function route(x: Exchange, routes: RouteTable): void {
+  const principal = x.ctx.principal!;
+  x.model = routes.resolve(x.ctx.modelRequested!, principal, x.surface.kind);
+  x.chain = routes.chain(x.model, principal);
+}
+
+/** count: input tokens with the first deployment's tokenizer, and the cost estimate. */
+function count(x: Exchange): void {
+  const { ctx } = x;
+  const model = x.model!;
+  const upstreamModel = x.chain[0]!.deployments[0]?.target.upstreamModel ?? model.publicModel;
+  const pivot = countable(x);
+  if (pivot) ctx.inputTokensEstimated = estimateInputTokens(pivot, upstreamModel);
+  ctx.costEstimatedUsd = estimateCost(ctx, model.price);
+}
+
+/** The body in pivot form for the tokenizer; undefined when it has none (the character estimate stands). */
+function countable(x: Exchange): Parameters<typeof estimateInputTokens>[0] | undefined {
+  const { surface } = x;
+  if (surface.kind === 'embeddings') return surface.toEmbeddings(x.wire) as Parameters<typeof estimateInputTokens>[0];
+  try {
+    return surface.toChat(x.wire) as Parameters<typeof estimateInputTokens>[0];
+  } catch {
+    // Only a native provider can take this body (e.g. a server tool); forward decides.
+    return undefined;
+  }
+}
+
+/** store-content: what the audit keeps when the tenant stores content is what is forwarded (redactions applied). */
+function storeContent(x: Exchange, byDefault: boolean): void {
+  const { ctx } = x;
+  if (!(ctx.principal!.tenant.store_content ?? byDefault)) return;
+  const wire = x.wire as { messages?: unknown; input?: unknown };
+  ctx.storedPrompt = wire.messages ?? wire.input ?? x.wire;
+  ctx.storedCompletion = [];
+}
+
+export type { Exchange } from './exchange.js';
+export { CLIENT_CLOSED_REQUEST };
+export type { RequestContext };
