@@ -131,7 +131,7 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
   });
 
   surfaceRoutes(app, pipeline);
-  modelsRoute(app, deps);
+  modelsRoute(app, pipeline, config);
   healthRoutes(app, deps);
   adminApi(app, deps, [reviewRoutes, spendRoutes, policyRoutes, auditRoutes]);
 

@@ -4,8 +4,12 @@
  */
 import type { CompletionUsage } from 'openai/resources/completions';
 import type { RequestContext, Usage } from './context.js';
-import { estimateTokens } from './read-request.js';
 import type { Price } from './select-route.js';
+
+/** Rough token estimate (≈4 characters a token) where no tokenizer count or provider figure exists. */
+export function estimateTokens(chars: number): number {
+  return Math.ceil(chars / 4);
+}
 
 export function usageFromOpenAI(u: CompletionUsage | { prompt_tokens?: number; total_tokens?: number } | null | undefined): Usage | undefined {
   if (!u) return undefined;

@@ -11,7 +11,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { GatewayIdentity } from '../audit/record.js';
 import { buildAuditRecord } from '../audit/record.js';
 import type { AuditWriter } from '../audit/writer.js';
-import type { KeyDirectory } from '../auth/directory.js';
+import type { KeyDirectory, Principal } from '../auth/directory.js';
 import type { AlertNotifier } from '../budget/alerts.js';
 import type { BudgetLedger } from '../budget/ledger.js';
 import { estimateInputTokens } from '../budget/tokens.js';
@@ -20,7 +20,7 @@ import { GatewayError } from '../errors.js';
 import type { PolicyEngine } from '../policy/engine.js';
 import type { RateLimiter } from '../ratelimit/limiter.js';
 import type { ReviewQueue } from '../review/queue.js';
-import type { Surface } from '../surfaces/surface.js';
+import type { RenderedError, Surface } from '../surfaces/surface.js';
 import { auditRequest, type AuditObserver } from './audit.js';
 import { authenticate } from './authenticate.js';
 import type { RequestContext } from './context.js';
@@ -28,11 +28,10 @@ import { evaluatePolicy } from './evaluate-policy.js';
 import { type Exchange, forwardChat, forwardEmbeddings } from './exchange.js';
 import type { UpstreamClient } from './forward.js';
 import { holdForReview } from './hold-for-review.js';
-import { estimateCost, meter } from './meter.js';
+import { estimateCost, estimateTokens, meter } from './meter.js';
 import { adjustRateLimits, enforceRateLimits, rateLimitRules } from './rate-limit.js';
-import { estimateTokens } from './read-request.js';
 import { budgetScopes, reserveBudget, settleBudget } from './reserve-budget.js';
-import { sendError } from './respond.js';
+import { omegaHeaders, sendError } from './respond.js';
 import type { RouteTable } from './select-route.js';
 
 /** Everything the stages use, passed to each stage member by member (never as a whole). */
@@ -100,6 +99,16 @@ export class Pipeline {
     request.ctx!.principal = await authenticate(request.headers, this.deps.keys);
   }
 
+  /** The public models `principal` may use (the model list). */
+  modelsFor(principal: Principal): string[] {
+    return this.deps.routes.modelsFor(principal);
+  }
+
+  /** See answerLocally. */
+  answerLocally(request: FastifyRequest, reply: FastifyReply, answer: (ctx: RequestContext) => unknown, renderError?: (err: GatewayError) => RenderedError): void {
+    answerLocally(this.deps, request, reply, answer, renderError);
+  }
+
   /** Runs one request of `surface` through every stage; answers and audits it exactly once. */
   async run(surface: Surface, request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const { deps } = this;
@@ -150,6 +159,28 @@ export class Pipeline {
       deps.inFlight.delete(abort);
       auditRequest(ctx, deps);
     }
+  }
+}
+
+/**
+ * For endpoints the gateway answers itself (the model list): the same headers, error shape and
+ * exactly one audit record as a proxied request, without the upstream stages.
+ */
+export function answerLocally(
+  deps: Pick<PipelineDeps, 'audit' | 'identity' | 'observeRecord'>,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  answer: (ctx: RequestContext) => unknown,
+  renderError?: (err: GatewayError) => RenderedError,
+): void {
+  const ctx = request.ctx!;
+  try {
+    const body = answer(ctx);
+    reply.headers(omegaHeaders(ctx)).send(body);
+  } catch (err) {
+    sendError(reply, ctx, err, renderError);
+  } finally {
+    auditRequest(ctx, deps);
   }
 }
 

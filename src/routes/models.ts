@@ -1,30 +1,41 @@
-/** GET /v1/models and /v1/models/:model — only the models the caller's tenant may use. */
-import type { FastifyInstance } from 'fastify';
-import type { GatewayDeps } from '../app.js';
-import { GatewayError } from '../errors.js';
-import { omegaHeaders, sendError } from '../pipeline/respond.js';
-import { auditRequest } from '../pipeline/audit.js';
+/**
+ * GET /v1/models and /v1/models/:model — only the models the caller's tenant may use, in
+ * OpenAI's list shape, or Anthropic's when the caller speaks Anthropic (an `anthropic-version`
+ * header, as the Anthropic SDKs always send).
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { GatewayConfig } from '../config/load.js';
+import { GatewayError, toOpenAIError } from '../errors.js';
+import type { Pipeline } from '../pipeline/run.js';
 
-export function modelsRoute(app: FastifyInstance, deps: GatewayDeps): void {
+export function modelsRoute(app: FastifyInstance, pipeline: Pipeline, config: GatewayConfig): void {
   const created = Math.floor(Date.now() / 1000);
-  const describe = (id: string) => ({ id, object: 'model' as const, created, owned_by: deps.config.models[id]?.provider ?? 'omega' });
+  const createdAt = new Date(created * 1000).toISOString();
+  const openai = (id: string) => ({ id, object: 'model' as const, created, owned_by: config.models[id]?.provider ?? 'omega' });
+  const anthropic = (id: string) => ({ type: 'model' as const, id, display_name: id, created_at: createdAt });
+  const speaksAnthropic = (request: FastifyRequest) => typeof request.headers['anthropic-version'] === 'string';
 
-  app.get('/v1/models', (request, reply) => {
-    const ctx = request.ctx!;
-    const data = deps.routes.modelsFor(ctx.principal!).map(describe);
-    reply.headers(omegaHeaders(ctx)).send({ object: 'list', data });
-    auditRequest(ctx, deps);
-  });
+  app.get('/v1/models', (request, reply) =>
+    pipeline.answerLocally(request, reply, (ctx) => {
+      const ids = pipeline.modelsFor(ctx.principal!);
+      if (!speaksAnthropic(request)) return { object: 'list', data: ids.map(openai) };
+      return { data: ids.map(anthropic), has_more: false, first_id: ids[0] ?? null, last_id: ids.at(-1) ?? null };
+    }, speaksAnthropic(request) ? anthropicError : toOpenAIError),
+  );
 
-  app.get<{ Params: { model: string } }>('/v1/models/:model', (request, reply) => {
-    const ctx = request.ctx!;
-    const id = request.params.model;
-    ctx.modelRequested = id;
-    if (deps.routes.modelsFor(ctx.principal!).includes(id)) {
-      reply.headers(omegaHeaders(ctx)).send(describe(id));
-    } else {
-      sendError(reply, ctx, new GatewayError('model_not_found', `The model "${id}" does not exist or you do not have access to it.`, { param: 'model' }));
-    }
-    auditRequest(ctx, deps);
-  });
+  app.get<{ Params: { model: string } }>('/v1/models/:model', (request, reply) =>
+    pipeline.answerLocally(request, reply, (ctx) => {
+      const id = request.params.model;
+      ctx.modelRequested = id;
+      if (!pipeline.modelsFor(ctx.principal!).includes(id)) {
+        throw new GatewayError('model_not_found', `The model "${id}" does not exist or you do not have access to it.`, { param: 'model' });
+      }
+      return speaksAnthropic(request) ? anthropic(id) : openai(id);
+    }, speaksAnthropic(request) ? anthropicError : toOpenAIError),
+  );
+}
+
+/** Placeholder until the Anthropic surface's renderer is wired: Anthropic's error shape. */
+function anthropicError(err: GatewayError) {
+  return { status: err.status, body: { type: 'error', error: { type: err.type, message: err.message } } };
 }

@@ -4,7 +4,7 @@
  * OpenAI shape.
  */
 import { toOpenAIError, type GatewayError } from '../../errors.js';
-import { readChatRequest } from '../../pipeline/read-request.js';
+import { readChatRequest } from '../openai-body.js';
 import { segmentsOf } from '../../policy/redact-request.js';
 import type { ChatCompletionChunk, ChatRequest } from '../../providers/adapter.js';
 import type { ChatSurface, StreamEncoder } from '../surface.js';

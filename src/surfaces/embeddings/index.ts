@@ -1,6 +1,6 @@
 /** POST /v1/embeddings — OpenAI embeddings; every provider's answer is rendered in OpenAI's shape. */
 import { toOpenAIError } from '../../errors.js';
-import { readEmbeddingsRequest } from '../../pipeline/read-request.js';
+import { readEmbeddingsRequest } from '../openai-body.js';
 import { segmentsOf } from '../../policy/redact-request.js';
 import type { EmbeddingsRequest } from '../../providers/adapter.js';
 import type { EmbeddingsSurface } from '../surface.js';

@@ -1,12 +1,12 @@
 /**
- * Stage: check the shape of a chat or embeddings body by hand (cheaper than a schema on the hot
- * path) and record what policy, cost estimates and the audit need to know about it. Every
- * refusal names the offending field as OpenAI's `param`.
+ * The OpenAI chat and embeddings surfaces' body checks, by hand (cheaper than a schema on the hot
+ * path), and what policy, cost estimates and the audit need to know about a body. Every refusal
+ * names the offending field as OpenAI's `param`.
  */
 import { createHash } from 'node:crypto';
 import { GatewayError } from '../errors.js';
 import type { ChatRequest, EmbeddingsRequest } from '../providers/adapter.js';
-import type { RequestFacts } from './context.js';
+import type { RequestFacts } from '../pipeline/context.js';
 
 /** A validated body and what the stages need to know of it; the caller records it on the context. */
 export interface ReadBody<B> {
@@ -19,11 +19,6 @@ export interface ReadBody<B> {
 }
 
 const ROLES = new Set(['system', 'developer', 'user', 'assistant', 'tool', 'function']);
-
-/** Rough input-token estimate (≈4 characters a token) until a tokenizer runs; used for the cost estimate. */
-export function estimateTokens(chars: number): number {
-  return Math.ceil(chars / 4);
-}
 
 export function readChatRequest(raw: unknown): ReadBody<ChatRequest> {
   const body = requireObject(raw);
