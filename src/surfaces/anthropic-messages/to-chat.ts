@@ -155,13 +155,16 @@ function documentParts(b: Block, where: string): ChatCompletionContentPart[] {
 }
 
 function toolResultContent(b: Block, where: string): string | ChatCompletionContentPartText[] {
-  const prefix = b.is_error === true ? 'Error: ' : '';
-  if (b.content === undefined || typeof b.content === 'string') return `${prefix}${(b.content as string | undefined) ?? ''}` || (prefix ? 'Error' : '');
+  const failed = b.is_error === true;
+  if (b.content === undefined || typeof b.content === 'string') {
+    const text = (b.content as string | undefined) ?? '';
+    return failed ? (text ? `Error: ${text}` : 'Error') : text;
+  }
   const parts = (b.content as Block[]).map((c, k): ChatCompletionContentPartText => {
     if (c.type !== 'text') throw invalid(`A tool result holding ${c.type} blocks is only supported for Anthropic models.`, `${where}.content[${k}]`);
     return textPart(c.text as string);
   });
-  if (prefix) parts.unshift(textPart(prefix.trim()));
+  if (failed) parts.unshift(textPart('Error:'));
   return parts;
 }
 
