@@ -7,7 +7,8 @@ import type { GatewayError } from '../../errors.js';
 import { renderError } from './errors.js';
 import { nativeCountTokensRequest, nativeRequest, observeNative, observeNativeStream } from './native.js';
 import { parseCountTokensRequest, parseMessagesRequest } from './parse.js';
-import { countTokensResponse, renderCompletion, renderModelList } from './render.js';
+import { countTokensResponse, estimateMessagesInputTokens } from './count.js';
+import { renderCompletion, renderModelList } from './render.js';
 import { MessagesStreamEncoder, type StreamEncoderOptions } from './stream-encoder.js';
 import { toChat } from './to-chat.js';
 import type { MessagesWire, StreamEncoder } from './types.js';
@@ -29,5 +30,6 @@ export const anthropicMessagesSurface = {
   streamEncoder: (wire: MessagesWire, options?: StreamEncoderOptions): StreamEncoder => new MessagesStreamEncoder(wire, options),
   renderError: (err: GatewayError | unknown, options?: { requestId?: string }) => renderError(err, options),
   countTokensResponse,
+  estimateInputTokens: estimateMessagesInputTokens,
   renderModelList,
 } as const;

@@ -1,11 +1,7 @@
 import { describe, it, expect } from 'vitest';
-import { estimateInputTokens } from '../../budget/tokens.js';
-import { GatewayError } from '../../errors.js';
 import type { ChatCompletion } from '../../providers/adapter.js';
 import { finishReason } from '../../providers/anthropic/chat.js';
-import { parseCountTokensRequest } from './parse.js';
-import { countTokensResponse, messageId, renderCompletion, renderModelList, stopReason } from './render.js';
-import { toChat } from './to-chat.js';
+import { messageId, renderCompletion, renderModelList, stopReason } from './render.js';
 import type { MessagesWire } from './types.js';
 
 const wire = { model: 'gpt-4o', max_tokens: 100, messages: [{ role: 'user', content: 'Hi' }] } as MessagesWire;
@@ -98,26 +94,6 @@ describe('renderCompletion', () => {
   it('an empty id gets a fresh msg_ id', () => {
     expect(messageId('')).toMatch(/^msg_[0-9a-f]{32}$/);
     expect(messageId('')).not.toBe(messageId(''));
-  });
-});
-
-describe('countTokensResponse', () => {
-  it('is the estimate of the translated request, tools included', () => {
-    const body = parseCountTokensRequest({
-      model: 'gpt-4o',
-      system: 'You are terse.',
-      tools: [{ name: 'f', description: 'Do f', input_schema: { type: 'object', properties: { x: { type: 'string' } } } }],
-      messages: [{ role: 'user', content: 'How many tokens is this?' }],
-    }).wire;
-    const expected = estimateInputTokens(toChat(body) as { messages: unknown[] }, 'gpt-4o');
-    expect(countTokensResponse(body)).toEqual({ input_tokens: expected });
-    expect(expected).toBeGreaterThan(20);
-  });
-
-  it('uses the upstream model to pick the tokenizer, and refuses what the model could not be sent', () => {
-    const body = { model: 'fast', messages: [{ role: 'user', content: 'x'.repeat(400) }] } as MessagesWire;
-    expect(countTokensResponse(body, 'gemini-2.5-flash').input_tokens).toBe(estimateInputTokens(toChat(body) as { messages: unknown[] }, 'gemini-2.5-flash'));
-    expect(() => countTokensResponse({ ...body, tools: [{ type: 'web_search_20250305', name: 'web_search' }] })).toThrow(GatewayError);
   });
 });
 

@@ -1,14 +1,12 @@
 /**
- * Answers of translated providers in Anthropic's shapes: a chat completion as a `message`, the
- * count_tokens answer, and the model list. The mappings mirror providers/anthropic/chat.ts
+ * Answers of translated providers in Anthropic's shapes: a chat completion as a `message`, and
+ * the model list. The mappings mirror providers/anthropic/chat.ts
  * (finishReason, toOpenAIUsage) in the other direction.
  */
 import { randomUUID } from 'node:crypto';
 import type { CompletionUsage } from 'openai/resources/completions';
-import { estimateInputTokens } from '../../budget/tokens.js';
 import type { ChatCompletion } from '../../providers/adapter.js';
 import type { Message, ResponseBlock, StopReason, Usage } from '../../providers/anthropic/wire.js';
-import { toChat } from './to-chat.js';
 import type { MessagesWire } from './types.js';
 
 /** Anthropic's message usage: input excludes the cache reads that OpenAI counts in prompt_tokens. */
@@ -87,15 +85,6 @@ export function renderCompletion(completion: ChatCompletion, _wire: MessagesWire
     stop_sequence: null,
     usage: messageUsage(completion.usage),
   };
-}
-
-/**
- * count_tokens for a model that is not Anthropic's: the gateway's own estimate of the translated
- * request (see budget/tokens.ts). A request the model could not be sent is refused the same way.
- */
-export function countTokensResponse(wire: MessagesWire, upstreamModel: string = wire.model): { input_tokens: number } {
-  const chat = toChat(wire);
-  return { input_tokens: estimateInputTokens(chat as { messages: unknown[]; tools?: unknown[] }, upstreamModel) };
 }
 
 export interface AnthropicModelList {
