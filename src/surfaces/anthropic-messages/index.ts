@@ -3,7 +3,6 @@
  * `GET /v1/models` in Anthropic's shape. Native for provider type `anthropic` (the body goes
  * upstream as sent, model replaced); translated through the OpenAI chat pivot for every other.
  */
-import type { GatewayError } from '../../errors.js';
 import { renderError } from './errors.js';
 import { nativeCountTokensRequest, nativeRequest, observeNative, observeNativeStream } from './native.js';
 import { parseCountTokensRequest, parseMessagesRequest } from './parse.js';
@@ -28,7 +27,7 @@ export const anthropicMessagesSurface = {
   observeNativeStream,
   renderCompletion,
   streamEncoder: (wire: MessagesWire, options?: StreamEncoderOptions): StreamEncoder => new MessagesStreamEncoder(wire, options),
-  renderError: (err: GatewayError | unknown, options?: { requestId?: string }) => renderError(err, options),
+  renderError,
   countTokensResponse,
   estimateInputTokens: estimateMessagesInputTokens,
   renderModelList,

@@ -79,6 +79,14 @@ describe('renderCompletion', () => {
     expect(stopReason(finish)).toBe(stop);
   });
 
+  it('tool calls finished with stop (or no reason) are tool_use', () => {
+    expect(stopReason('stop', true)).toBe('tool_use');
+    expect(stopReason(null, true)).toBe('tool_use');
+    expect(stopReason('length', true)).toBe('max_tokens');
+    const out = renderCompletion(completion({ tool_calls: [{ id: 'c', type: 'function', function: { name: 'f', arguments: '{}' } }] }, 'stop'), wire);
+    expect(out.stop_reason).toBe('tool_use');
+  });
+
   it.each(['end_turn', 'max_tokens', 'tool_use', 'refusal'])('stop_reason %s survives the adapter round trip', (stop) => {
     expect(stopReason(finishReason(stop))).toBe(stop);
   });

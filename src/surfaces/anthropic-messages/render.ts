@@ -24,8 +24,13 @@ export function messageId(id: string | undefined): string {
   return `msg_${core || randomUUID().replaceAll('-', '')}`;
 }
 
-/** OpenAI finish_reason → Anthropic stop_reason (the inverse of the adapter's finishReason). */
-export function stopReason(finish: string | null | undefined): StopReason {
+/**
+ * OpenAI finish_reason → Anthropic stop_reason (the inverse of the adapter's finishReason). With
+ * tool calls in the answer a plain `stop` is `tool_use`: some providers finish a calling turn
+ * with `stop`, and Anthropic agent loops run tools on `tool_use`.
+ */
+export function stopReason(finish: string | null | undefined, calledTools = false): StopReason {
+  if (calledTools && (finish === 'stop' || finish == null)) return 'tool_use';
   switch (finish) {
     case 'length':
       return 'max_tokens';
@@ -75,13 +80,14 @@ export function renderCompletion(completion: ChatCompletion, _wire: MessagesWire
     content.push({ type: 'tool_use', id: call.id, name: call.function.name, input: toolInput(call.function.arguments) });
   }
   const refused = !message?.content && !!message?.refusal;
+  const calledTools = content.some((b) => b.type === 'tool_use');
   return {
     id: messageId(completion.id),
     type: 'message',
     role: 'assistant',
     model: completion.model,
     content,
-    stop_reason: refused ? 'refusal' : stopReason(choice?.finish_reason),
+    stop_reason: refused ? 'refusal' : stopReason(choice?.finish_reason, calledTools),
     stop_sequence: null,
     usage: messageUsage(completion.usage),
   };

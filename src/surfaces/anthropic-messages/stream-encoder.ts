@@ -71,7 +71,7 @@ export class MessagesStreamEncoder implements StreamEncoder {
     const finalUsage = this.usage
       ? { input_tokens: usage.input_tokens, cache_read_input_tokens: usage.cache_read_input_tokens, output_tokens: usage.output_tokens }
       : { output_tokens: 0 };
-    const reason = this.refused && !this.sawText ? 'refusal' : stopReason(this.finish);
+    const reason = this.refused && !this.sawText ? 'refusal' : stopReason(this.finish, this.toolBlocks.size > 0);
     out += sseFrame('message_delta', { type: 'message_delta', delta: { stop_reason: reason, stop_sequence: null }, usage: finalUsage });
     out += sseFrame('message_stop', { type: 'message_stop' });
     return out;
