@@ -2,7 +2,8 @@
  * The text of a Messages body that policy reads, each piece with its path into the body so that
  * a redaction lands on the very string it was found in: the system prompt, text blocks, text
  * documents, tool_use inputs (every string leaf at its own path), tool results, thinking text,
- * the readable parts of server-tool results, and tool descriptions (the tool's and its schema's).
+ * the readable parts of server-tool results, and tools (descriptions, schema descriptions and
+ * titles, example inputs).
  * Paths follow parsePath() in policy/redact-request.ts; keys that are not identifiers are
  * written `["key"]`.
  */
@@ -41,11 +42,13 @@ export function messagesSegments(wire: MessagesWire): TextSegment[] {
 
   (wire.tools ?? []).forEach((t, i) => {
     add(`tools[${i}].description`, t.description);
+    // The model reads a schema's descriptions and titles, and the example inputs, as instructions.
     if (isObject(t.input_schema)) {
       walk(t.input_schema, `tools[${i}].input_schema`, (path, key, v) => {
-        if (key === 'description') add(path, v);
+        if (key === 'description' || key === 'title') add(path, v);
       });
     }
+    if (Array.isArray(t.input_examples)) walk(t.input_examples, `tools[${i}].input_examples`, (path, _key, v) => add(path, v));
   });
   return out;
 }
