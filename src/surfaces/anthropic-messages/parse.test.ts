@@ -109,6 +109,10 @@ describe('parseMessagesRequest: accepted bodies and their facts', () => {
     expect(parsed.facts).toMatchObject({ toolChoice: 'tool', responseFormat: 'json_schema' });
   });
 
+  it('thinking types other than enabled pass for Anthropic to judge', () => {
+    for (const type of ['disabled', 'adaptive', 'between_tools']) expect(parseMessagesRequest({ ...base, thinking: { type } }).wire.thinking).toEqual({ type });
+  });
+
   it('count_tokens bodies need no max_tokens and cannot stream', () => {
     const { max_tokens: _, ...noMax } = base;
     expect(parseCountTokensRequest(noMax).facts.maxTokens).toBeNull();
@@ -155,7 +159,7 @@ describe('parseMessagesRequest: refusals name the field', () => {
     ['stream a string', { ...base, stream: 'yes' }, 'stream'],
     ['metadata.user_id a number', { ...base, metadata: { user_id: 7 } }, 'metadata.user_id'],
     ['thinking enabled without budget', { ...base, thinking: { type: 'enabled' } }, 'thinking.budget_tokens'],
-    ['thinking of an unknown type', { ...base, thinking: { type: 'maybe' } }, 'thinking'],
+    ['thinking without a type', { ...base, thinking: { budget_tokens: 1024 } }, 'thinking'],
   ];
   it.each(cases)('%s', (_name, body, param) => {
     const err = refusal(body);

@@ -207,9 +207,8 @@ function checkMetadata(metadata: unknown): string | null {
 
 function checkThinking(thinking: unknown): void {
   if (thinking === undefined) return;
-  if (!isObject(thinking) || !['enabled', 'disabled', 'adaptive'].includes(thinking.type as string)) {
-    throw invalid('thinking must be an object with type enabled, disabled or adaptive.', 'thinking');
-  }
+  // Other types (adaptive, between_tools, …) carry no field the gateway reads; Anthropic judges them.
+  if (!isObject(thinking) || typeof thinking.type !== 'string') throw invalid('thinking must be an object with a string type.', 'thinking');
   if (thinking.type === 'enabled' && (!Number.isInteger(thinking.budget_tokens) || (thinking.budget_tokens as number) < 1)) {
     throw invalid('thinking.budget_tokens must be a positive integer.', 'thinking.budget_tokens');
   }

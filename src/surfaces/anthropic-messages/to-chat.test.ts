@@ -193,8 +193,8 @@ describe('toChat: translation to the chat pivot', () => {
     expect(chat({ thinking: { type: 'enabled', budget_tokens }, messages: [{ role: 'user', content: 'x' }] })).toMatchObject({ reasoning_effort: effort });
   });
 
-  it('disabled and adaptive thinking add nothing', () => {
-    for (const type of ['disabled', 'adaptive']) {
+  it('disabled, adaptive and other thinking types add nothing', () => {
+    for (const type of ['disabled', 'adaptive', 'between_tools']) {
       expect(chat({ thinking: { type }, messages: [{ role: 'user', content: 'x' }] })).not.toHaveProperty('reasoning_effort');
     }
   });

@@ -56,7 +56,8 @@ export interface ToolChoiceParam extends Json {
 }
 
 export interface ThinkingParam extends Json {
-  type: 'enabled' | 'disabled' | 'adaptive';
+  /** `enabled` (with a budget), `disabled`, `adaptive`, … */
+  type: string;
   budget_tokens?: number;
 }
 
