@@ -49,6 +49,9 @@ describe('applyRedactions', () => {
   it('parses paths', () => {
     expect(parsePath('messages[0].content[1].text')).toEqual(['messages', 0, 'content', 1, 'text']);
     expect(parsePath('input[2]')).toEqual(['input', 2]);
+    // Keys that are not identifiers are JSON strings in brackets.
+    expect(parsePath('messages[1].content[0].input["user-id"].x')).toEqual(['messages', 1, 'content', 0, 'input', 'user-id', 'x']);
+    expect(parsePath('a["say \\"hi\\"[0]"]')).toEqual(['a', 'say "hi"[0]']);
   });
 
   it('masks nested content parts and tool arguments in a copy, sharing untouched parts', () => {

@@ -45,13 +45,28 @@ export function segmentsOf(body: object, endpoint: 'chat' | 'embeddings'): TextS
   return out;
 }
 
-/** `messages[0].content[1].text` → ['messages', 0, 'content', 1, 'text']. */
+/**
+ * `messages[0].content[1].text` → ['messages', 0, 'content', 1, 'text']. A key that is not an
+ * identifier (a tool argument named `user-id`, say) is written as a JSON string in brackets:
+ * `input["user-id"]` → ['input', 'user-id'].
+ */
 export function parsePath(path: string): (string | number)[] {
   const keys: (string | number)[] = [];
-  const re = /([A-Za-z_$][\w$]*)|\[(\d+)\]/g;
+  const re = /\[("(?:[^"\\]|\\.)*")\]|([A-Za-z_$][\w$]*)|\[(\d+)\]/g;
   let m: RegExpExecArray | null;
-  while ((m = re.exec(path)) !== null) keys.push(m[1] !== undefined ? m[1] : Number(m[2]));
+  while ((m = re.exec(path)) !== null) {
+    if (m[1] !== undefined) keys.push(quotedKey(m[1]));
+    else keys.push(m[2] !== undefined ? m[2] : Number(m[3]));
+  }
   return keys;
+}
+
+function quotedKey(quoted: string): string {
+  try {
+    return JSON.parse(quoted) as string;
+  } catch {
+    return quoted.slice(1, -1); // not valid JSON escapes: the text between the quotes
+  }
 }
 
 /**

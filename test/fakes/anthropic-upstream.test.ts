@@ -3,6 +3,7 @@ import Anthropic, { APIError, OverloadedError, RateLimitError } from '@anthropic
 import { createParser } from 'eventsource-parser';
 import type { ChatCompletionChunk, ChatRequest, UpstreamTarget } from '../../src/providers/adapter.js';
 import { anthropicAdapter } from '../../src/providers/anthropic/index.js';
+import { anthropicMessagesSurface as surface } from '../../src/surfaces/anthropic-messages/index.js';
 import { startFakeAnthropic } from './anthropic-upstream.js';
 
 let fake: Awaited<ReturnType<typeof startFakeAnthropic>>;
@@ -75,6 +76,33 @@ describe('fake Anthropic upstream, driven by the real SDK', () => {
     expect((err as APIError).headers?.get('retry-after')).toBe(status === 429 ? '1' : null);
   });
 
+  it('thinks before answering on [think]: a signed thinking block, streamed as thinking and signature deltas', async () => {
+    const params = { model: 'claude-test', max_tokens: 64, messages: [{ role: 'user' as const, content: 'Why? [think]' }] };
+    const msg = await client.messages.create(params);
+    expect(msg.content).toEqual([
+      { type: 'thinking', thinking: 'The user wants an echo of their message.', signature: expect.stringMatching(/^sig_fake\d{4}$/) },
+      { type: 'text', text: 'Echo: Why? [think]' },
+    ]);
+    expect(msg.usage.output_tokens).toBe(8 + 3);
+    const stream = client.messages.stream(params);
+    const thoughts: string[] = [];
+    stream.on('thinking', (delta) => thoughts.push(delta));
+    const streamed = await stream.finalMessage();
+    expect(thoughts.join('')).toBe('The user wants an echo of their message.');
+    expect(streamed.content).toEqual([
+      { type: 'thinking', thinking: 'The user wants an echo of their message.', signature: expect.stringMatching(/^sig_fake\d{4}$/) },
+      { type: 'text', text: 'Echo: Why? [think]' },
+    ]);
+  });
+
+  it('counts tokens (words) at /v1/messages/count_tokens and records the exact body bytes', async () => {
+    const counted = await client.messages.countTokens({ model: 'claude-test', system: 'Be brief.', messages: [{ role: 'user', content: 'one two three' }] });
+    expect(counted).toEqual({ input_tokens: 5 });
+    const rec = fake.requests.at(-1)!;
+    expect(rec.path).toBe('/v1/messages/count_tokens');
+    expect(JSON.parse(rec.raw)).toEqual(rec.body);
+  });
+
   it('rejects a request without x-api-key or anthropic-version with a 401', async () => {
     const cases: Array<Record<string, string>> = [{ 'anthropic-version': '2023-06-01' }, { 'x-api-key': 'k' }, { authorization: 'Basic k', 'anthropic-version': '2023-06-01' }];
     for (const headers of cases) {
@@ -145,5 +173,56 @@ describe('fake Anthropic upstream, driven by the gateway adapter', () => {
     const err = anthropicAdapter.mapError(res.status, await res.text(), headers, target());
     expect([err.code, err.headers]).toEqual(['upstream_rate_limited', { 'retry-after': '1' }]);
     expect(anthropicAdapter.requestId(headers)).toMatch(/^req_fake\d{4}$/);
+  });
+});
+
+describe('fake Anthropic upstream, driven by the Messages surface natively', () => {
+  const target = (): UpstreamTarget => ({
+    providerName: 'claude',
+    provider: { type: 'anthropic', api_key: 'sk-ant-fake', headers: {}, connections: 4 },
+    baseUrl: fake.url,
+    upstreamModel: 'claude-test',
+    publicModel: 'sonnet',
+  });
+  const clientHeaders = { 'anthropic-version': '2023-06-01', 'anthropic-beta': 'interleaved-thinking-2025-05-14', 'x-api-key': 'omk_client' };
+
+  it('the upstream receives exactly the client body with the model replaced; thinking signatures survive', async () => {
+    const body = {
+      model: 'sonnet',
+      max_tokens: 256,
+      system: [{ type: 'text', text: 'Be brief.', cache_control: { type: 'ephemeral' } }],
+      thinking: { type: 'enabled', budget_tokens: 1024 },
+      messages: [
+        { role: 'user', content: 'Hi [think]' },
+        { role: 'assistant', content: [{ type: 'thinking', thinking: 'Greet back.', signature: 'sig_prev' }, { type: 'text', text: 'Hello!' }] },
+        { role: 'user', content: 'Again [think]' },
+      ],
+    };
+    const parsed = surface.parse(JSON.parse(JSON.stringify(body)));
+    const req = surface.nativeRequest(parsed.wire, target(), clientHeaders, { beta: 'true' });
+    const res = await fetch(req.url, { method: req.method, headers: req.headers, body: req.body });
+    const rec = fake.requests.at(-1)!;
+    expect(rec.raw).toBe(JSON.stringify({ ...body, model: 'claude-test' }));
+    expect(rec.path).toBe('/v1/messages?beta=true');
+    expect(rec.headers).toMatchObject({ 'x-api-key': 'sk-ant-fake', 'anthropic-beta': 'interleaved-thinking-2025-05-14' });
+    const completion = surface.observeNative(await res.json(), target());
+    expect(completion.choices[0]!.message.content).toBe('Echo: Again [think]');
+  });
+
+  it('a native stream is observed with its usage; count_tokens is forwarded', async () => {
+    const parsed = surface.parse({ model: 'sonnet', max_tokens: 64, stream: true, messages: [{ role: 'user', content: 'one two [think]' }] });
+    const req = surface.nativeRequest(parsed.wire, target(), clientHeaders);
+    const res = await fetch(req.url, { method: req.method, headers: req.headers, body: req.body });
+    const observer = surface.observeNativeStream(target());
+    const chunks: ChatCompletionChunk[] = [];
+    createParser({ onEvent: (e) => chunks.push(...observer.push({ event: e.event, data: e.data })) }).feed(await res.text());
+    chunks.push(...observer.end());
+    expect(chunks.map((c) => c.choices[0]?.delta.content ?? '').join('')).toBe('Echo: one two [think]');
+    expect(chunks.at(-1)!.usage).toMatchObject({ prompt_tokens: 3, completion_tokens: 8 + 4 });
+
+    const count = surface.parseCountTokens({ model: 'sonnet', messages: [{ role: 'user', content: 'one two three four' }] });
+    const countReq = surface.nativeCountTokensRequest(count.wire, target(), clientHeaders);
+    const counted = await fetch(countReq.url, { method: countReq.method, headers: countReq.headers, body: countReq.body });
+    expect(await counted.json()).toEqual({ input_tokens: 4 });
   });
 });

@@ -1,16 +1,21 @@
 /**
  * A fake Anthropic Messages API for integration tests: `POST /v1/messages` in the real wire
- * format, JSON or SSE. What it answers is driven by the text of the last user message:
+ * format, JSON or SSE, and `POST /v1/messages/count_tokens`. What it answers is driven by the
+ * text of the last user message:
  *   `[tool]`        → a tool_use block calling the first declared tool, input built from its schema
  *                     (also when tool_choice is `any` or names a tool; never when it is `none`)
+ *   `[think]`       → a thinking block (with a signature) before the answer; streamed as
+ *                     thinking_delta events and one signature_delta
  *   `[error:NNN]`   → HTTP NNN with Anthropic's error body (429 carries `retry-after: 1`)
  *   `[error:stream]`→ a 200 stream that breaks off with an `error` event (overloaded_error)
  *   `[cache]`       → usage reports 50 cache-write and 100 cache-read input tokens
  *   otherwise       → the text `Echo: <last user text>`
  * Requests need a credential (`x-api-key`, or `Authorization: Bearer` as the SDK sends) and an
  * `anthropic-version` header, else a 401 in Anthropic's error shape.
- * Usage is deterministic: input_tokens = words in the system prompt and all message text,
- * output_tokens = words emitted. `max_tokens` and `stop_sequences` cut the text as upstream would.
+ * Usage is deterministic: input_tokens = words in the system prompt and all message text (also
+ * what count_tokens answers), output_tokens = words emitted (thinking included). `max_tokens` and
+ * `stop_sequences` cut the text as upstream would. Every request is recorded with its exact body
+ * bytes (`raw`), so tests can check what a passthrough sent.
  */
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -21,6 +26,8 @@ export interface RecordedRequest {
   headers: IncomingHttpHeaders;
   /** The parsed JSON body (the raw text when it was not JSON). */
   body: any;
+  /** The body exactly as received (UTF-8). */
+  raw: string;
 }
 
 /** Wire JSON, read loosely: the fake checks only what it needs. */
@@ -56,7 +63,7 @@ export async function startFakeAnthropic(): Promise<{ url: string; requests: Rec
       } catch {
         // kept as text: the handler answers 400
       }
-      requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body });
+      requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body, raw });
       // Ids are sequential per server, so tests can predict them: msg_fake0001, toolu_fake0001, req_fake0001.
       handle(req, res, body, String(++seq).padStart(4, '0'));
     })().catch((err: unknown) => {
@@ -80,15 +87,20 @@ export async function startFakeAnthropic(): Promise<{ url: string; requests: Rec
 function handle(req: IncomingMessage, res: ServerResponse, body: unknown, id: string): void {
   const requestId = `req_fake${id}`;
   const path = new URL(req.url ?? '/', 'http://x').pathname;
-  if (req.method !== 'POST' || path !== '/v1/messages') return sendError(res, 404, 'not_found_error', 'Not found', requestId);
+  const counting = path === '/v1/messages/count_tokens';
+  if (req.method !== 'POST' || (path !== '/v1/messages' && !counting)) return sendError(res, 404, 'not_found_error', 'Not found', requestId);
   // The installed SDK (1.x) sends its API key as `Authorization: Bearer`; the gateway sends `x-api-key`.
   if (!req.headers['x-api-key'] && !/^Bearer \S/.test(req.headers.authorization ?? '')) {
     return sendError(res, 401, 'authentication_error', 'x-api-key header is required', requestId);
   }
   if (!req.headers['anthropic-version']) return sendError(res, 401, 'authentication_error', 'anthropic-version header is required', requestId);
-  const problem = validate(body);
+  const problem = validate(body, !counting);
   if (problem) return sendError(res, 400, 'invalid_request_error', problem, requestId);
   const params = body as Json;
+  if (counting) {
+    res.writeHead(200, { 'content-type': 'application/json', 'request-id': requestId });
+    return void res.end(JSON.stringify({ input_tokens: inputTokens(params) }));
+  }
 
   const lastUser = [...params.messages].reverse().find((m: Json) => m.role === 'user');
   const said = lastUser ? messageText(lastUser) : '';
@@ -107,11 +119,11 @@ function handle(req: IncomingMessage, res: ServerResponse, body: unknown, id: st
 }
 
 /** The checks the real API makes that an adapter is most likely to get wrong. */
-function validate(body: unknown): string | undefined {
+function validate(body: unknown, needsMaxTokens: boolean): string | undefined {
   if (!body || typeof body !== 'object' || Array.isArray(body)) return 'Invalid JSON body';
   const b = body as Json;
   if (typeof b.model !== 'string') return 'model: Field required';
-  if (!Number.isInteger(b.max_tokens) || b.max_tokens < 1) return 'max_tokens: Field required';
+  if (needsMaxTokens && (!Number.isInteger(b.max_tokens) || b.max_tokens < 1)) return 'max_tokens: Field required';
   if (!Array.isArray(b.messages) || b.messages.length === 0) return 'messages: at least one message is required';
   for (let i = 0; i < b.messages.length; i++) {
     const role = b.messages[i]?.role;
@@ -124,10 +136,24 @@ function validate(body: unknown): string | undefined {
   return undefined;
 }
 
+function inputTokens(params: Json): number {
+  return Math.max(1, words(systemText(params.system)) + params.messages.reduce((n: number, m: Json) => n + words(messageText(m)), 0));
+}
+
+const THOUGHT = 'The user wants an echo of their message.';
+
 function buildReply(params: Json, said: string, id: string): Reply {
-  const inputTokens = Math.max(1, words(systemText(params.system)) + params.messages.reduce((n: number, m: Json) => n + words(messageText(m)), 0));
+  const reply = buildAnswer(params, said, id);
+  if (!said.includes('[think]')) return reply;
+  // Thinking comes first and counts as output, as upstream bills it.
+  reply.content.unshift({ type: 'thinking', thinking: THOUGHT, signature: `sig_fake${id}` });
+  reply.usage.output_tokens += words(THOUGHT);
+  return reply;
+}
+
+function buildAnswer(params: Json, said: string, id: string): Reply {
   const cached = said.includes('[cache]');
-  const usage = { input_tokens: inputTokens, cache_creation_input_tokens: cached ? 50 : 0, cache_read_input_tokens: cached ? 100 : 0, output_tokens: 0 };
+  const usage = { input_tokens: inputTokens(params), cache_creation_input_tokens: cached ? 50 : 0, cache_read_input_tokens: cached ? 100 : 0, output_tokens: 0 };
 
   const tools: Json[] = Array.isArray(params.tools) ? params.tools : [];
   const choice: Json | undefined = params.tool_choice;
@@ -169,7 +195,11 @@ function sendStream(res: ServerResponse, message: Json, reply: Reply, requestId:
     message: { ...message, content: [], stop_reason: null, stop_sequence: null, usage: { ...reply.usage, output_tokens: 1, service_tier: 'standard' } },
   });
   reply.content.forEach((block, index) => {
-    if (block.type === 'text') {
+    if (block.type === 'thinking') {
+      send('content_block_start', { index, content_block: { type: 'thinking', thinking: '', signature: '' } });
+      for (const piece of (block.thinking as string).match(/\s*\S+/g) ?? []) send('content_block_delta', { index, delta: { type: 'thinking_delta', thinking: piece } });
+      send('content_block_delta', { index, delta: { type: 'signature_delta', signature: block.signature } });
+    } else if (block.type === 'text') {
       send('content_block_start', { index, content_block: { type: 'text', text: '' } });
       send('ping', {});
       const pieces: string[] = block.text.match(/\s*\S+/g) ?? [];
