@@ -72,7 +72,7 @@ export async function forwardChat(x: Exchange, upstream: UpstreamClient, routes:
       reply.raw.writeHead(200, { ...SSE_HEADERS, ...omegaHeaders(ctx) });
     };
     const translator = native ? native.observeStream(route.target) : route.adapter.chatStream(route.target);
-    await pipeStream(ctx, route, answer.res, reply.raw, writeHead, x.abort, { translator, encoder: surface.streamEncoder(x.wire, ctx.clientWantsUsage), native: native !== undefined });
+    await pipeStream(ctx, route, answer.res, reply.raw, writeHead, x.abort, { translator, encoder: surface.streamEncoder(x.wire, { clientWantsUsage: ctx.clientWantsUsage, inputTokens: ctx.inputTokensEstimated }), native: native !== undefined });
     return;
   }
 

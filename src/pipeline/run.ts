@@ -208,8 +208,12 @@ function count(x: Exchange): void {
   const { ctx } = x;
   const model = x.model!;
   const upstreamModel = x.chain[0]!.deployments[0]?.target.upstreamModel ?? model.publicModel;
-  const pivot = countable(x);
-  if (pivot) ctx.inputTokensEstimated = estimateInputTokens(pivot, upstreamModel);
+  const { surface } = x;
+  if (surface.kind === 'chat' && surface.estimateInputTokens) ctx.inputTokensEstimated = surface.estimateInputTokens(x.wire, upstreamModel);
+  else {
+    const pivot = countable(x);
+    if (pivot) ctx.inputTokensEstimated = estimateInputTokens(pivot, upstreamModel);
+  }
   ctx.costEstimatedUsd = estimateCost(ctx, model.price);
 }
 

@@ -52,6 +52,13 @@ export interface RenderedError {
   body: unknown;
 }
 
+export interface StreamEncoderOptions {
+  /** The client asked for usage in the stream (chat's `stream_options.include_usage`). */
+  clientWantsUsage: boolean;
+  /** The gateway's input-token estimate, for formats that announce usage before the provider reports it. */
+  inputTokens: number;
+}
+
 /** Turns the pivot's stream chunks into the surface's SSE frames, one response at a time. */
 export interface StreamEncoder {
   /**
@@ -89,7 +96,9 @@ export interface ChatSurface<W extends object = object> {
   readonly native?: NativeCodec<W>;
   /** The answer in the surface's shape. Returning `completion` itself means "send the provider's bytes". */
   renderCompletion(completion: ChatCompletion, wire: W): unknown;
-  streamEncoder(wire: W, clientWantsUsage: boolean): StreamEncoder;
+  streamEncoder(wire: W, options: StreamEncoderOptions): StreamEncoder;
+  /** An input-token estimate that never refuses (bodies only a native provider can take); else the pivot is counted. */
+  estimateInputTokens?(wire: W, upstreamModel: string): number;
   renderError(err: GatewayError): RenderedError;
 }
 

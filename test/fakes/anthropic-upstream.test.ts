@@ -3,7 +3,11 @@ import Anthropic, { APIError, OverloadedError, RateLimitError } from '@anthropic
 import { createParser } from 'eventsource-parser';
 import type { ChatCompletionChunk, ChatRequest, UpstreamTarget } from '../../src/providers/adapter.js';
 import { anthropicAdapter } from '../../src/providers/anthropic/index.js';
-import { anthropicMessagesSurface as surface } from '../../src/surfaces/anthropic-messages/index.js';
+import { nativeCountTokensRequest, nativeRequest, observeNative, observeNativeStream } from '../../src/surfaces/anthropic-messages/native.js';
+import { parseCountTokensRequest, parseMessagesRequest } from '../../src/surfaces/anthropic-messages/parse.js';
+
+/** The Messages surface's native path, piece by piece (the runner chains them in the gateway). */
+const surface = { parse: parseMessagesRequest, parseCountTokens: parseCountTokensRequest, nativeRequest, nativeCountTokensRequest, observeNative, observeNativeStream };
 import { startFakeAnthropic } from './anthropic-upstream.js';
 
 let fake: Awaited<ReturnType<typeof startFakeAnthropic>>;

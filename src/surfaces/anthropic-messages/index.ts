@@ -3,32 +3,37 @@
  * `GET /v1/models` in Anthropic's shape. Native for provider type `anthropic` (the body goes
  * upstream as sent, model replaced); translated through the OpenAI chat pivot for every other.
  */
+import type { ChatSurface } from '../surface.js';
+import { estimateMessagesInputTokens } from './count.js';
 import { renderError } from './errors.js';
-import { nativeCountTokensRequest, nativeRequest, observeNative, observeNativeStream } from './native.js';
-import { parseCountTokensRequest, parseMessagesRequest } from './parse.js';
-import { countTokensResponse, estimateMessagesInputTokens } from './count.js';
-import { renderCompletion, renderModelList } from './render.js';
-import { MessagesStreamEncoder, type StreamEncoderOptions } from './stream-encoder.js';
+import { nativeRequest, observeNative, observeNativeStream } from './native.js';
+import { parseMessagesRequest } from './parse.js';
+import { renderCompletion } from './render.js';
+import { messagesSegments } from './segments.js';
+import { MessagesStreamEncoder } from './stream-encoder.js';
 import { toChat } from './to-chat.js';
-import type { MessagesWire, StreamEncoder } from './types.js';
+import type { MessagesWire } from './types.js';
 
-export type { MessagesWire, ParsedSurfaceRequest, StreamEncoder } from './types.js';
+export type { MessagesWire } from './types.js';
+export { countTokensResponse } from './count.js';
+export { nativeCountTokensRequest } from './native.js';
+export { parseCountTokensRequest } from './parse.js';
+export { renderModelList } from './render.js';
 
-export const anthropicMessagesSurface = {
+export const anthropicMessagesSurface: ChatSurface<MessagesWire> = {
+  kind: 'chat',
   name: 'anthropic-messages',
-  /** Provider types that receive the client's body natively. */
-  nativeProviderTypes: ['anthropic'] as readonly string[],
-  parse: parseMessagesRequest,
-  parseCountTokens: parseCountTokensRequest,
+  parse: (raw) => parseMessagesRequest(raw),
+  segments: messagesSegments,
   toChat,
-  nativeRequest,
-  nativeCountTokensRequest,
-  observeNative,
-  observeNativeStream,
+  native: {
+    providerTypes: new Set(['anthropic']),
+    request: (wire, target, inbound) => nativeRequest(wire, target, inbound.headers, new URLSearchParams(inbound.query)),
+    observe: observeNative,
+    observeStream: observeNativeStream,
+  },
   renderCompletion,
-  streamEncoder: (wire: MessagesWire, options?: StreamEncoderOptions): StreamEncoder => new MessagesStreamEncoder(wire, options),
-  renderError,
-  countTokensResponse,
+  streamEncoder: (wire, { inputTokens }) => new MessagesStreamEncoder(wire, { inputTokens }),
   estimateInputTokens: estimateMessagesInputTokens,
-  renderModelList,
-} as const;
+  renderError: (err) => renderError(err),
+};

@@ -8,8 +8,8 @@
 import { createHash } from 'node:crypto';
 import { GatewayError } from '../../errors.js';
 import type { RequestFacts } from '../../pipeline/context.js';
-import { messagesSegments } from './segments.js';
-import type { Block, MessagesWire, ParsedSurfaceRequest } from './types.js';
+import type { ParsedRequest } from '../surface.js';
+import type { Block, MessagesWire } from './types.js';
 
 type Json = Record<string, unknown>;
 
@@ -24,16 +24,16 @@ export function isServerToolBlock(type: string): boolean {
  * Validates a Messages create body.
  * @example parseMessagesRequest({ model: 'claude-sonnet-4-5', max_tokens: 64, messages: [{ role: 'user', content: 'Hi' }] }).facts.messageCount // 1
  */
-export function parseMessagesRequest(raw: unknown): ParsedSurfaceRequest<MessagesWire> {
+export function parseMessagesRequest(raw: unknown): ParsedRequest<MessagesWire> {
   return parse(raw, true);
 }
 
 /** Validates a count_tokens body: the create body without `max_tokens` (and never streamed). */
-export function parseCountTokensRequest(raw: unknown): ParsedSurfaceRequest<MessagesWire> {
+export function parseCountTokensRequest(raw: unknown): ParsedRequest<MessagesWire> {
   return parse(raw, false);
 }
 
-function parse(raw: unknown, create: boolean): ParsedSurfaceRequest<MessagesWire> {
+function parse(raw: unknown, create: boolean): ParsedRequest<MessagesWire> {
   if (!isObject(raw)) throw invalid('The request body must be a JSON object.', null);
   const body = raw;
   if (body.model === undefined) throw invalid('Missing required parameter: model.', 'model');
@@ -97,7 +97,7 @@ function parse(raw: unknown, create: boolean): ParsedSurfaceRequest<MessagesWire
     n: 1,
     endUser: userId,
   };
-  return { wire, model: wire.model, stream: wire.stream === true, clientWantsUsage: true, facts, segments: messagesSegments(wire) };
+  return { wire, model: wire.model, stream: wire.stream === true, clientWantsUsage: true, facts };
 }
 
 function checkBlock(b: unknown, at: string, see: (b: Block) => void): void {

@@ -12,7 +12,8 @@ import type { GatewayError } from '../../errors.js';
 import type { ChatCompletionChunk } from '../../providers/adapter.js';
 import { renderError } from './errors.js';
 import { messageId, messageUsage, stopReason } from './render.js';
-import type { MessagesWire, StreamEncoder } from './types.js';
+import type { StreamEncoder } from '../surface.js';
+import type { MessagesWire } from './types.js';
 
 type ToolCallDelta = NonNullable<ChatCompletionChunk.Choice.Delta['tool_calls']>[number];
 

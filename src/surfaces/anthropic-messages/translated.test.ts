@@ -30,7 +30,7 @@ async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
   try {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
-    const parsed = surface.parse(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+    const parsed = surface.parse(JSON.parse(Buffer.concat(chunks).toString('utf8')), { headers: req.headers, query: '' });
     const up = openAIAdapter.chatRequest(surface.toChat(parsed.wire), target());
     const answer = await fetch(up.url, { method: up.method, headers: up.headers, body: up.body });
     if (!answer.ok) throw openAIAdapter.mapError(answer.status, await answer.text(), Object.fromEntries(answer.headers), target());
@@ -41,7 +41,7 @@ async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     }
     res.writeHead(200, { 'content-type': 'text/event-stream' });
     const translator = openAIAdapter.chatStream(target());
-    const encoder = surface.streamEncoder(parsed.wire, { inputTokens: 3 });
+    const encoder = surface.streamEncoder(parsed.wire, { clientWantsUsage: true, inputTokens: 3 });
     const parser = createParser({ onEvent: (e) => translator.push({ event: e.event, data: e.data }).forEach((c) => res.write(encoder.push(c))) });
     parser.feed(await answer.text());
     translator.end().forEach((c) => res.write(encoder.push(c)));

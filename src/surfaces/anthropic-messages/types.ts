@@ -1,33 +1,7 @@
 /**
- * The surface contract (see the surfaces brief) and the slice of the Messages request this
- * surface reads. The wire body is kept as the client sent it (plus policy redactions), so
+ * The slice of the Messages request this surface reads. The wire body is kept as the client sent it (plus policy redactions), so
  * fields not declared here still reach an Anthropic provider untouched.
  */
-import type { GatewayError } from '../../errors.js';
-import type { ChatCompletionChunk } from '../../providers/adapter.js';
-import type { RequestFacts } from '../../pipeline/context.js';
-import type { TextSegment } from '../../policy/types.js';
-
-export interface ParsedSurfaceRequest<W> {
-  /** The client's body (validated): what goes upstream natively. */
-  wire: W;
-  model: string;
-  stream: boolean;
-  /** Always true here: usage is part of the Messages format (message_start / message_delta). */
-  clientWantsUsage: boolean;
-  facts: RequestFacts;
-  /** Paths into `wire` (parsePath syntax of policy/redact-request.ts), each leading to a string. */
-  segments: TextSegment[];
-}
-
-export interface StreamEncoder {
-  /** Zero or more full SSE frames (`event: x\ndata: {...}\n\n`). */
-  push(chunk: ChatCompletionChunk): string;
-  /** The closing frames (open block stop, message_delta, message_stop). */
-  end(): string;
-  /** An `event: error` frame in Anthropic's shape. */
-  error(err: GatewayError): string;
-}
 
 type Json = Record<string, unknown>;
 

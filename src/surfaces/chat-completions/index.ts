@@ -19,7 +19,7 @@ export const chatCompletionsSurface: ChatSurface<ChatRequest> = {
   segments: (wire) => segmentsOf(wire, 'chat'),
   toChat: (wire) => wire,
   renderCompletion: (completion) => completion,
-  streamEncoder: (_wire, clientWantsUsage) => new ChatChunkEncoder(clientWantsUsage),
+  streamEncoder: (_wire, { clientWantsUsage }) => new ChatChunkEncoder(clientWantsUsage),
   renderError: (err) => toOpenAIError(err),
 };
 
