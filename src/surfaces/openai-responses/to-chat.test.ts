@@ -61,7 +61,7 @@ describe('responsesToChat', () => {
   });
 
   it('keeps no Responses-only field (store, metadata, include, text format "text")', () => {
-    const out = chat({ input: 'x', store: true, metadata: { a: 'b' }, include: ['reasoning.encrypted_content'], text: { format: { type: 'text' } } }) as Record<string, unknown>;
+    const out = chat({ input: 'x', store: true, metadata: { a: 'b' }, include: ['reasoning.encrypted_content'], text: { format: { type: 'text' } } }) as unknown as Record<string, unknown>;
     expect(Object.keys(out).sort()).toEqual(['messages', 'model']);
   });
 
