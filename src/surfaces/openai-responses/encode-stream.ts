@@ -66,7 +66,7 @@ export class ResponsesStreamEncoder implements StreamEncoder {
     this.ended = true;
     const status = responseStatus(this.finish);
     this.response = { ...this.response!, ...status, output: this.output, usage: responsesUsage(this.usage ?? undefined) };
-    return this.frame(status.status === 'incomplete' ? 'response.incomplete' : 'response.completed', { response: this.response });
+    return out + this.frame(status.status === 'incomplete' ? 'response.incomplete' : 'response.completed', { response: this.response });
   }
 
   /** OpenAI's in-stream `error` event (the SDK's ResponseStream rejects with it). */
