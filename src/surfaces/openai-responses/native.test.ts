@@ -2,7 +2,7 @@ import { createParser } from 'eventsource-parser';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FAKE_UPSTREAM_KEY, startFakeOpenAI, type FakeOpenAI } from '../../../test/fakes/openai-upstream.js';
-import type { ChatCompletionChunk, SseEvent, UpstreamRequest, UpstreamTarget } from '../../providers/adapter.js';
+import type { ChatCompletionChunk, SseEvent, StreamTranslator, UpstreamRequest, UpstreamTarget } from '../../providers/adapter.js';
 import { nativeRequest } from './native.js';
 import { observeNative, ResponsesStreamObserver } from './observe.js';
 import { parseResponsesRequest } from './parse.js';
@@ -102,7 +102,7 @@ describe('ResponsesStreamObserver (native SSE → chat chunks, observation only)
 
   it('text deltas, then the finish and a usage chunk from response.completed', async () => {
     const { chunks, observer } = await observe({ input: '[words:3]' });
-    expect(observer.passthrough).toBeUndefined();
+    expect((observer as StreamTranslator).passthrough).toBeUndefined();
     expect(chunks.map((c) => c.choices[0]?.delta.content ?? null).join('')).toBe('w0 w1 w2');
     expect(chunks.every((c) => c.id === chunks[0]!.id && c.id.startsWith('resp_fake'))).toBe(true);
     expect(chunks.at(-2)!.choices[0]!.finish_reason).toBe('stop');
