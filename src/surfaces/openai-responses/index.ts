@@ -19,7 +19,7 @@ export const openaiResponsesSurface: ResponsesSurface = {
   nativeRequest,
   observeNative,
   observeNativeStream: (target) => new ResponsesStreamObserver(target),
-  renderCompletion: (completion, wire) => renderCompletion(completion, wire),
+  renderCompletion: (completion, wire, options) => renderCompletion(completion, wire, options),
   streamEncoder: (wire, options) => new ResponsesStreamEncoder(wire, options),
   renderError,
 };

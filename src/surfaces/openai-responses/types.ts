@@ -47,14 +47,14 @@ export interface ResponsesSurface {
   nativeRequest(wire: ResponsesWire, target: UpstreamTarget, clientHeaders: IncomingHttpHeaders, query: string): UpstreamRequest;
   observeNative(json: unknown, target: UpstreamTarget): ChatCompletion;
   observeNativeStream(target: UpstreamTarget): StreamTranslator;
-  renderCompletion(completion: ChatCompletion, wire: ResponsesWire): Response;
+  renderCompletion(completion: ChatCompletion, wire: ResponsesWire, options?: EncoderOptions): Response;
   streamEncoder(wire: ResponsesWire, options?: EncoderOptions): StreamEncoder;
   renderError(err: GatewayError): { status: number; body: unknown };
 }
 
 export interface EncoderOptions {
   /** The response id to announce (so the runner can store it under the same id). */
-  responseId?: string;
+  id?: string;
   /** Seconds since the epoch for `created_at`. */
   createdAt?: number;
 }
