@@ -19,12 +19,12 @@ const TOOL_CHOICE_STRINGS = new Set(['none', 'auto', 'required']);
 const FORMAT_TYPES = new Set(['text', 'json_object', 'json_schema']);
 const EFFORTS = new Set(['none', 'minimal', 'low', 'medium', 'high', 'xhigh']);
 const SUMMARIES = new Set(['auto', 'concise', 'detailed']);
-/** Top-level fields of the Responses API; anything else is refused as OpenAI does. */
+/** Top-level fields of the Responses API (openai 6.49's ResponseCreateParams, plus max_tool_calls); anything else is refused as OpenAI does. */
 const KNOWN_FIELDS = new Set([
   'model', 'input', 'instructions', 'tools', 'tool_choice', 'text', 'max_output_tokens', 'reasoning', 'temperature', 'top_p',
   'stream', 'stream_options', 'store', 'previous_response_id', 'include', 'metadata', 'user', 'parallel_tool_calls',
   'truncation', 'service_tier', 'safety_identifier', 'prompt_cache_key', 'prompt_cache_retention', 'background', 'top_logprobs',
-  'max_tool_calls', 'conversation', 'prompt',
+  'max_tool_calls', 'conversation', 'prompt', 'context_management', 'moderation', 'prompt_cache_options',
 ]);
 const FUNCTION_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
 /** Keys parsePath() (policy/redact-request.ts) can address. */

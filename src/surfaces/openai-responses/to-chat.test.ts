@@ -77,6 +77,7 @@ describe('responsesToChat', () => {
     ['unexpanded previous_response_id', { input: 'x', previous_response_id: 'resp_1' }, 'previous_response_id'],
     ['background', { input: 'x', background: true }, 'background'],
     ['conversation', { input: 'x', conversation: 'conv_1' }, 'conversation'],
+    ['context_management', { input: 'x', context_management: [{ type: 'compaction' }] }, 'context_management'],
   ];
   it.each(refused)('refuses %s (param %s)', (_name, body, param) => {
     try {

@@ -23,7 +23,7 @@ export function responsesToChat(wire: ResponsesWire): ChatRequest {
   if (typeof b.previous_response_id === 'string') {
     throw invalid('previous_response_id could not be resolved for this provider.', 'previous_response_id');
   }
-  for (const key of ['conversation', 'prompt', 'max_tool_calls'] as const) {
+  for (const key of ['conversation', 'prompt', 'max_tool_calls', 'context_management', 'moderation'] as const) {
     if (b[key] !== undefined && b[key] !== null) throw invalid(`${key} is only supported when the model is served by OpenAI natively.`, key);
   }
   if (b.background === true) throw invalid('background is only supported when the model is served by OpenAI natively.', 'background');
