@@ -2,7 +2,7 @@
  * The OpenAI Responses surface (`POST /v1/responses`, `GET`/`DELETE /v1/responses/{id}`):
  * native for provider type `openai`, translated through the chat pivot for every other.
  */
-import { expandPrevious, nativeWire, renderStored, shouldStore, toStored, withExpandedInput } from './conversation.js';
+import { expandPrevious, inputItems, nativeWire, renderStored, responseNotFound, shouldStore, toStored, withExpandedInput } from './conversation.js';
 import { ResponsesStreamEncoder } from './encode-stream.js';
 import { nativeRequest } from './native.js';
 import { observeNative, ResponsesStreamObserver } from './observe.js';
@@ -24,5 +24,5 @@ export const openaiResponsesSurface: ResponsesSurface = {
   renderError,
 };
 
-export { expandPrevious, nativeWire, renderStored, responsesSegments, shouldStore, toStored, withExpandedInput, ResponsesStreamEncoder };
+export { expandPrevious, inputItems, nativeWire, renderStored, responseNotFound, responsesSegments, shouldStore, toStored, withExpandedInput, ResponsesStreamEncoder };
 export type { ParsedSurfaceRequest, ResponsesWire, StreamEncoder } from './types.js';
