@@ -30,6 +30,8 @@ export const ERROR_CATALOG = {
   invalid_api_key: { status: 401, type: 'authentication_error', retryable: false },
   model_not_found: { status: 404, type: 'not_found_error', retryable: false },
   unknown_endpoint: { status: 404, type: 'not_found_error', retryable: false },
+  /** A stored object (e.g. a Responses API response) that does not exist for this tenant. OpenAI's type for it. */
+  not_found: { status: 404, type: 'invalid_request_error', retryable: false },
   method_not_allowed: { status: 405, type: 'invalid_request_error', retryable: false },
   policy_blocked: { status: 403, type: 'permission_error', retryable: false },
   review_rejected: { status: 403, type: 'permission_error', retryable: false },

@@ -273,6 +273,14 @@ export const ConfigSchema = z
       .strict()
       .prefault({})
       .describe('Retries and fallback.'),
+    responses: z
+      .object({
+        store: z.boolean().default(true).describe('Keep /v1/responses results (input and output items) so that `previous_response_id`, GET and DELETE work; false stores nothing (a request with `store: true` is then answered but not kept).'),
+        retention: Duration.default(30 * 86_400_000).describe('How long a stored response is kept before it is deleted (and `previous_response_id` to it answers 404).'),
+      })
+      .strict()
+      .prefault({})
+      .describe('Conversation state of the OpenAI Responses API (`/v1/responses`).'),
     alerts: z
       .object({ webhook: z.string().optional().describe('URL receiving alert and review notifications (Slack-compatible JSON).') })
       .strict()

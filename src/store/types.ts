@@ -28,3 +28,40 @@ export interface KeyStore {
 export interface AuditSink {
   append(records: readonly AuditRecord[]): Promise<void>;
 }
+
+/**
+ * One response of the OpenAI Responses API as the gateway keeps it, for `previous_response_id`,
+ * `GET` and `DELETE /v1/responses/{id}`. Items are kept as JSON values (OpenAI's item shapes).
+ */
+export interface StoredResponse {
+  /** The response id (`resp_…`): the gateway's own, or OpenAI's when it was served natively. */
+  id: string;
+  tenantId: string;
+  /** Milliseconds since the epoch. */
+  createdAt: number;
+  /** After this (ms since the epoch) the response is gone, as if deleted. */
+  expiresAt: number;
+  /** The model the client named. */
+  model: string;
+  /** The configured provider that produced it. */
+  provider: string;
+  /** True when the provider served the Responses API itself (it then knows the id too). */
+  native: boolean;
+  /** The whole conversation input: the stored conversation it continued, then this request's input. */
+  inputItems: unknown[];
+  outputItems: unknown[];
+  /** The Response object as the client received it. */
+  response: unknown;
+}
+
+/** Stored Responses, scoped by tenant: another tenant's id reads as absent. */
+export interface ResponseStore {
+  /** Saves a response (replacing one of the same id and tenant). */
+  put(tenantId: string, stored: StoredResponse): Promise<void>;
+  /** The response, unless it is absent, another tenant's or expired. */
+  get(tenantId: string, id: string): Promise<StoredResponse | undefined>;
+  /** Returns false when the tenant has no such response. */
+  delete(tenantId: string, id: string): Promise<boolean>;
+  /** Removes every response whose `expiresAt` is at or before `now` (ms); returns how many. */
+  deleteExpired(now: number): Promise<number>;
+}

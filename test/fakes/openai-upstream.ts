@@ -12,11 +12,13 @@
  *   [reset]         destroy the connection without answering
  *   [context]       answer 400 context_length_exceeded
  * `setFault(marker)` applies a marker to every request, to make one upstream fail while
- * another (same test) stays healthy. * It records every request (method, path, headers, parsed body) and every connection that
+ * another (same test) stays healthy. * `POST /v1/responses` is answered by openai-responses.ts (same markers: [tool], [error:NNN], …).
+ * It records every request (method, path, headers, parsed body, exact bytes) and every connection that
  * closed before its response ended (`aborted`).
  */
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { answerResponses, responsesInputText, type ResponsesFakeState } from './openai-responses.js';
 
 export interface RecordedRequest {
   method: string;
@@ -24,6 +26,8 @@ export interface RecordedRequest {
   headers: IncomingHttpHeaders;
   body: any;
   rawBody: string;
+  /** The exact bytes received. */
+  raw: Buffer;
 }
 
 export interface FakeOpenAI {
@@ -35,6 +39,8 @@ export interface FakeOpenAI {
   aborted: string[];
   /** Lets a `[gate]` stream continue. */
   release(): void;
+  /** Ids of the `/v1/responses` answers, in order (`previous_response_id` must name one). */
+  responseIds: string[];
   /** Applies a marker (e.g. `[error:500]`) to every request until set to null. */
   setFault(marker: string | null): void;
   close(): Promise<void>;
@@ -48,22 +54,24 @@ export async function startFakeOpenAI(options: { requireKey?: string | null } = 
   const aborted: string[] = [];
   let gates: (() => void)[] = [];
   let fault: string | null = null;
+  const responsesState: ResponsesFakeState = { issued: [] };
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const rawBody = Buffer.concat(chunks).toString('utf8');
+      const raw = Buffer.concat(chunks);
+      const rawBody = raw.toString('utf8');
       let body: any;
       try {
         body = rawBody ? JSON.parse(rawBody) : undefined;
       } catch {
         body = undefined;
       }
-      requests.push({ method: req.method!, path: req.url!, headers: req.headers, body, rawBody });
+      requests.push({ method: req.method!, path: req.url!, headers: req.headers, body, rawBody, raw });
       res.on('close', () => {
         if (!res.writableFinished) aborted.push(req.url!);
       });
-      void handle(req, res, body, requireKey, () => new Promise<void>((resolve) => gates.push(resolve)), fault);
+      void handle(req, res, body, requireKey, () => new Promise<void>((resolve) => gates.push(resolve)), fault, responsesState);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -74,6 +82,7 @@ export async function startFakeOpenAI(options: { requireKey?: string | null } = 
     baseUrl: `${url}/v1`,
     requests,
     aborted,
+    responseIds: responsesState.issued,
     setFault(marker) {
       fault = marker;
     },
@@ -103,14 +112,14 @@ export function fakePromptTokens(body: any): number {
   return Math.ceil(JSON.stringify(body?.messages ?? body?.input ?? '').length / 4);
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, body: any, requireKey: string | null, gate: () => Promise<void>, fault: string | null): Promise<void> {
+async function handle(req: IncomingMessage, res: ServerResponse, body: any, requireKey: string | null, gate: () => Promise<void>, fault: string | null, responsesState: ResponsesFakeState): Promise<void> {
   if (requireKey && req.headers.authorization !== `Bearer ${requireKey}`) {
     return json(res, 401, { error: { message: 'Incorrect API key provided.', type: 'invalid_request_error', param: null, code: 'invalid_api_key' } });
   }
   if (body === undefined) {
     return json(res, 400, { error: { message: 'We could not parse the JSON body of your request.', type: 'invalid_request_error', param: null, code: null } });
   }
-  const text = (fault ?? '') + (lastUserText(body) || String(body.input ?? ''));
+  const text = (fault ?? '') + (lastUserText(body) || (req.url === '/v1/responses' ? responsesInputText(body.input) : String(body.input ?? '')));
   if (text.includes('[reset]')) return void res.socket?.destroy();
   if (text.includes('[context]')) {
     return json(res, 400, { error: { message: "This model's maximum context length is 8192 tokens. However, your messages resulted in 9000 tokens.", type: 'invalid_request_error', param: 'messages', code: 'context_length_exceeded' } });
@@ -128,6 +137,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, body: any, requ
     return void res.end('<html><body>Bad gateway from some proxy</body></html>');
   }
   if (req.url === '/v1/embeddings') return embeddings(res, body);
+  if (req.url === '/v1/responses') return answerResponses(res, body, text.slice((fault ?? '').length), responsesState, json);
   if (req.url !== '/v1/chat/completions') return json(res, 404, { error: { message: `Unknown path ${req.url}`, type: 'invalid_request_error', param: null, code: 'unknown_url' } });
 
   const id = `chatcmpl-fake${Math.random().toString(36).slice(2, 10)}`;

@@ -46,11 +46,26 @@ export interface PolicyVersionsTable {
   created_at: number;
 }
 
+/** A stored Responses API response (store/types.ts StoredResponse); items and response as JSON. */
+export interface ResponsesTable {
+  id: string;
+  tenant_id: string;
+  created_at: number;
+  expires_at: number;
+  model: string;
+  provider: string;
+  native: number;
+  input_items: string;
+  output_items: string;
+  response: string;
+}
+
 export interface SqliteTables {
   api_keys: ApiKeysTable;
   audit_records: AuditRecordsTable;
   review_items: ReviewItemsTable;
   policy_versions: PolicyVersionsTable;
+  responses: ResponsesTable;
 }
 
 /** Opens (creating if needed) the SQLite database named by a `sqlite://PATH` URL and migrates it. */

@@ -111,4 +111,23 @@ export const migrations: Record<string, Migration> = {
       await db.schema.createIndex('policy_versions_name').on('policy_versions').columns(['name', 'id']).execute();
     },
   },
+  '0005_responses': {
+    async up(db: Kysely<unknown>) {
+      // Conversation state of the Responses API (previous_response_id, GET/DELETE /v1/responses/{id}).
+      await db.schema
+        .createTable('responses')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('tenant_id', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'integer', (c) => c.notNull())
+        .addColumn('expires_at', 'integer', (c) => c.notNull())
+        .addColumn('model', 'text', (c) => c.notNull())
+        .addColumn('provider', 'text', (c) => c.notNull())
+        .addColumn('native', 'integer', (c) => c.notNull())
+        .addColumn('input_items', 'text', (c) => c.notNull())
+        .addColumn('output_items', 'text', (c) => c.notNull())
+        .addColumn('response', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('responses_expiry').on('responses').column('expires_at').execute();
+    },
+  },
 };

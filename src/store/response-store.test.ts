@@ -1,0 +1,44 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Kysely } from 'kysely';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { MemoryResponseStore } from './memory/response-store.js';
+import { responseStoreConformance, stored } from './response-store.conformance.js';
+import { openSqlite, type SqliteTables } from './sqlite/database.js';
+import { SqliteResponseStore } from './sqlite/response-store.js';
+
+describe('MemoryResponseStore', () => {
+  responseStoreConformance(async () => {
+    let now = 0;
+    return { store: new MemoryResponseStore(() => now), setNow: (ms) => (now = ms) };
+  });
+});
+
+describe('SqliteResponseStore (a real SQLite file)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'omega-responses-'));
+  const open: Kysely<SqliteTables>[] = [];
+  let n = 0;
+  afterEach(async () => {
+    for (const db of open.splice(0)) await db.destroy();
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  responseStoreConformance(async () => {
+    const db = await openSqlite(`sqlite://${join(dir, `conformance-${n++}.db`)}`);
+    open.push(db);
+    let now = 0;
+    return { store: new SqliteResponseStore(db, () => now), setNow: (ms) => (now = ms) };
+  });
+
+  it('keeps stored responses across a reopen of the file', async () => {
+    const url = `sqlite://${join(dir, 'reopen.db')}`;
+    const first = await openSqlite(url);
+    const s = stored('resp_keep', 'acme', { expiresAt: Date.now() + 60_000 });
+    await new SqliteResponseStore(first).put('acme', s);
+    await first.destroy();
+    const second = await openSqlite(url);
+    open.push(second);
+    expect(await new SqliteResponseStore(second).get('acme', 'resp_keep')).toEqual(s);
+  });
+});
