@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import type { Kysely } from 'kysely';
 import type { AuditWriter } from './audit/writer.js';
 import type { SqliteTables } from './store/sqlite/database.js';
+import type { ResponseStore } from './store/types.js';
 import { adminApi } from './routes/admin/index.js';
 import { auditRoutes } from './routes/admin/audit.js';
 import { policyRoutes } from './routes/admin/policies.js';
@@ -48,6 +49,8 @@ export interface GatewayDeps {
   alerts: AlertNotifier;
   reviews: ReviewQueue;
   audit: AuditWriter;
+  /** Stored /v1/responses results (conversation state). */
+  responses: ResponseStore;
   /** The embedded store (audit queries for the admin API). */
   db: Kysely<SqliteTables>;
   identity: GatewayIdentity;
@@ -130,7 +133,7 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
     await pipeline.authenticate(request);
   });
 
-  surfaceRoutes(app, pipeline);
+  surfaceRoutes(app, pipeline, { responses: deps.responses, responsesSettings: { store: config.responses.store, retentionMs: config.responses.retention } });
   modelsRoute(app, pipeline, config);
   healthRoutes(app, deps);
   adminApi(app, deps, [reviewRoutes, spendRoutes, policyRoutes, auditRoutes]);

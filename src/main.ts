@@ -31,6 +31,7 @@ import { SqliteReviewStore } from './store/sqlite/review-store.js';
 import { SqliteAuditSink } from './store/sqlite/audit-sink.js';
 import { openSqlite, sqlitePath, type SqliteTables } from './store/sqlite/database.js';
 import { SqliteKeyStore } from './store/sqlite/key-store.js';
+import { SqliteResponseStore } from './store/sqlite/response-store.js';
 import { createLogger } from './telemetry/logger.js';
 import { GatewayMetrics } from './telemetry/metrics.js';
 import { createTracing } from './telemetry/tracing.js';
@@ -120,8 +121,10 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     providerTypes: Object.fromEntries(Object.entries(config.providers).map(([n, p]) => [n, p.type])),
     onError: (err) => logger.warn({ err }, 'tracing disabled: the OpenTelemetry SDK failed to load'),
   });
+  const responseStore = new SqliteResponseStore(db);
   const deps: GatewayDeps = {
     config,
+    responses: responseStore,
     keys: new KeyDirectory(config, keyStore),
     routes,
     upstream,
@@ -149,10 +152,13 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
   const app = buildApp(deps);
   // Retention runs hourly (and once shortly after start); each deletion is chained.
   const retentionRun = () =>
-    applyRetention(config, auditSink, identity.instance).then(
-      (events) => events.forEach((e) => logger.info({ chain: e.chain, deleted: e.deleted_count }, 'audit retention applied')),
-      (err: unknown) => logger.error({ err }, 'audit retention failed'),
-    );
+    Promise.all([
+      applyRetention(config, auditSink, identity.instance).then(
+        (events) => events.forEach((e) => logger.info({ chain: e.chain, deleted: e.deleted_count }, 'audit retention applied')),
+        (err: unknown) => logger.error({ err }, 'audit retention failed'),
+      ),
+      responseStore.deleteExpired(Date.now()).catch((err: unknown) => logger.error({ err }, 'stored responses retention failed')),
+    ]);
   const retentionTimer = setInterval(retentionRun, 3_600_000);
   retentionTimer.unref();
   setTimeout(retentionRun, 10_000).unref();

@@ -11,7 +11,7 @@ import { GatewayError } from '../errors.js';
 import { applyRedactions } from '../policy/redact-request.js';
 import type { ChatCompletion, ChatRequest } from '../providers/adapter.js';
 import { withFallback } from '../routing/fallback.js';
-import type { ChatSurface, EmbeddingsSurface, Inbound, NativeCodec, Surface } from '../surfaces/surface.js';
+import type { AnsweredBy, ChatSurface, EmbeddingsSurface, Inbound, NativeCodec, Surface } from '../surfaces/surface.js';
 import type { RequestContext } from './context.js';
 import { evaluateResponsePolicy } from './evaluate-policy.js';
 import { checkStreamAnswer, pipeStream, readJsonAnswer, type UpstreamClient } from './forward.js';
@@ -72,7 +72,11 @@ export async function forwardChat(x: Exchange, upstream: UpstreamClient, routes:
       reply.raw.writeHead(200, { ...SSE_HEADERS, ...omegaHeaders(ctx) });
     };
     const translator = native ? native.observeStream(route.target) : route.adapter.chatStream(route.target);
-    await pipeStream(ctx, route, answer.res, reply.raw, writeHead, x.abort, { translator, encoder: surface.streamEncoder(x.wire, { clientWantsUsage: ctx.clientWantsUsage, inputTokens: ctx.inputTokensEstimated }), native: native !== undefined });
+    const encoder = surface.streamEncoder(x.wire, { clientWantsUsage: ctx.clientWantsUsage, inputTokens: ctx.inputTokensEstimated });
+    await pipeStream(ctx, route, answer.res, reply.raw, writeHead, x.abort, { translator, encoder, native: native !== undefined });
+    // Kept before this function returns: the client's next turn cannot arrive before it.
+    const final = native ? translator.final : encoder.final;
+    if (final !== undefined && !ctx.error) surface.conversation?.save(x.wire, final, answeredBy(ctx, route, native));
     return;
   }
 
@@ -85,11 +89,13 @@ export async function forwardChat(x: Exchange, upstream: UpstreamClient, routes:
   if (ctx.storedCompletion) for (const c of completion.choices) ctx.storedCompletion.push(c.message?.content ?? '');
   // An answer untouched by translation and redaction goes back as the provider's bytes: no re-encoding.
   let body: string;
+  let rendered: unknown = json;
   if (native && redactions.length === 0) body = text;
   else {
-    const rendered = surface.renderCompletion(completion, x.wire);
+    rendered = surface.renderCompletion(completion, x.wire);
     body = rendered === json ? text : JSON.stringify(rendered);
   }
+  surface.conversation?.save(x.wire, rendered, answeredBy(ctx, route, native));
   reply.headers(omegaHeaders(ctx)).type('application/json').send(body);
 }
 
@@ -113,6 +119,10 @@ export async function forwardEmbeddings(x: Exchange, upstream: UpstreamClient, r
     .headers(omegaHeaders(ctx))
     .type('application/json')
     .send(rendered === json ? text : JSON.stringify(rendered));
+}
+
+function answeredBy(ctx: RequestContext, route: ResolvedRoute, native: NativeCodec<object> | undefined): AnsweredBy {
+  return { tenantId: ctx.principal!.tenantId, provider: route.target.providerName, native: native !== undefined };
 }
 
 /** observe: what a whole answer tells the meter and the audit. */

@@ -21,6 +21,7 @@ describe('pipeline', () => {
     expect(pipeline.stages.map((s) => s.name)).toEqual([
       'read',
       'route',
+      'conversation',
       'count',
       'rate-limit',
       'policy',

@@ -16,6 +16,7 @@ import type { AlertNotifier } from '../budget/alerts.js';
 import type { BudgetLedger } from '../budget/ledger.js';
 import { estimateInputTokens } from '../budget/tokens.js';
 import type { RoutingConfig } from '../config/schema.js';
+import type { UpstreamRequest } from '../providers/adapter.js';
 import { GatewayError } from '../errors.js';
 import type { PolicyEngine } from '../policy/engine.js';
 import type { RateLimiter } from '../ratelimit/limiter.js';
@@ -26,13 +27,13 @@ import { authenticate } from './authenticate.js';
 import type { RequestContext } from './context.js';
 import { evaluatePolicy } from './evaluate-policy.js';
 import { type Exchange, forwardChat, forwardEmbeddings } from './exchange.js';
-import type { UpstreamClient } from './forward.js';
+import { readJsonAnswer, type UpstreamClient } from './forward.js';
 import { holdForReview } from './hold-for-review.js';
 import { estimateCost, estimateTokens, meter } from './meter.js';
 import { adjustRateLimits, enforceRateLimits, rateLimitRules } from './rate-limit.js';
 import { budgetScopes, reserveBudget, settleBudget } from './reserve-budget.js';
 import { omegaHeaders, sendError } from './respond.js';
-import type { RouteTable } from './select-route.js';
+import type { ResolvedRoute, RouteTable } from './select-route.js';
 
 /** Everything the stages use, passed to each stage member by member (never as a whole). */
 export interface PipelineDeps {
@@ -83,6 +84,7 @@ export class Pipeline {
     this.stages = [
       { name: 'read', run: read },
       { name: 'route', run: (x) => route(x, d.routes) },
+      { name: 'conversation', run: conversation },
       { name: 'count', run: count },
       { name: 'rate-limit', run: (x) => (rateLimitRules(x.ctx.principal!, x.model!.publicModel).length > 0 ? enforceRateLimits(x.ctx, d.limiter, x.model!.publicModel, s.rateLimitMaxWaitMs, x.signal) : undefined) },
       { name: 'policy', run: (x) => void (x.wire = evaluatePolicy(x.ctx, x.wire, (w) => x.surface.segments(w), d.policy, x.surface.kind, x.model!.publicModel)) },
@@ -105,8 +107,29 @@ export class Pipeline {
   }
 
   /** See answerLocally. */
-  answerLocally(request: FastifyRequest, reply: FastifyReply, answer: (ctx: RequestContext) => unknown, renderError?: (err: GatewayError) => RenderedError): void {
-    answerLocally(this.deps, request, reply, answer, renderError);
+  answerLocally(request: FastifyRequest, reply: FastifyReply, answer: (ctx: RequestContext) => unknown, renderError?: (err: GatewayError) => RenderedError): Promise<void> {
+    return answerLocally(this.deps, request, reply, answer, renderError);
+  }
+
+  /**
+   * For side calls that name a model but are not model calls (Anthropic's count_tokens): the
+   * model's first deployment, as the route stage would pick it (404 when the tenant may not use
+   * it, 503 when it has no usable deployment).
+   */
+  routeFor(ctx: RequestContext, model: string): ResolvedRoute {
+    ctx.modelRequested = model;
+    const resolved = this.deps.routes.resolve(model, ctx.principal!, 'chat');
+    const first = resolved.deployments[0];
+    if (!first) throw resolved.unavailable ?? new GatewayError('upstream_unreachable', `No deployment can serve "${model}".`);
+    const route: ResolvedRoute = { publicModel: resolved.publicModel, model: resolved, price: resolved.price, adapter: first.deployment.adapter, target: first.target, deployment: first.deployment };
+    ctx.route = route;
+    return route;
+  }
+
+  /** One upstream exchange for a side call, without retries, metering or budgets; provider errors are mapped as usual. */
+  async exchangeOnce(ctx: RequestContext, route: ResolvedRoute, req: UpstreamRequest): Promise<unknown> {
+    const res = await this.deps.upstream.send(ctx, route, req, new AbortController().signal);
+    return (await readJsonAnswer(ctx, route, res)).json;
   }
 
   /** Runs one request of `surface` through every stage; answers and audits it exactly once. */
@@ -166,16 +189,16 @@ export class Pipeline {
  * For endpoints the gateway answers itself (the model list): the same headers, error shape and
  * exactly one audit record as a proxied request, without the upstream stages.
  */
-export function answerLocally(
+export async function answerLocally(
   deps: Pick<PipelineDeps, 'audit' | 'identity' | 'observeRecord'>,
   request: FastifyRequest,
   reply: FastifyReply,
   answer: (ctx: RequestContext) => unknown,
   renderError?: (err: GatewayError) => RenderedError,
-): void {
+): Promise<void> {
   const ctx = request.ctx!;
   try {
-    const body = answer(ctx);
+    const body = await answer(ctx);
     reply.headers(omegaHeaders(ctx)).send(body);
   } catch (err) {
     sendError(reply, ctx, err, renderError);
@@ -201,6 +224,16 @@ function route(x: Exchange, routes: RouteTable): void {
   const principal = x.ctx.principal!;
   x.model = routes.resolve(x.ctx.modelRequested!, principal, x.surface.kind);
   x.chain = routes.chain(x.model, principal);
+}
+
+/** conversation: a request that continues a conversation the gateway stored gets all of it (counted, judged and forwarded whole). */
+function conversation(x: Exchange): Promise<void> | undefined {
+  const { surface } = x;
+  const state = surface.kind === 'chat' ? surface.conversation : undefined;
+  if (!state?.continues(x.wire)) return undefined;
+  return state.load(x.wire, x.ctx.principal!.tenantId).then((wire) => {
+    x.wire = wire;
+  });
 }
 
 /** count: input tokens with the first deployment's tokenizer, and the cost estimate. */

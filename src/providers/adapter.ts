@@ -69,6 +69,8 @@ export interface StreamTranslator {
    * a Gemini error object, …): the forward stage ends the client stream with this error.
    */
   readonly error?: GatewayError | undefined;
+  /** The provider's own final answer object, when its stream carries one (Responses' `response.completed`). */
+  readonly final?: unknown;
 }
 
 export interface ProviderAdapter {

@@ -71,6 +71,8 @@ export interface StreamEncoder {
   end(): string;
   /** A frame that ends the stream with an error, in the surface's shape. */
   error(err: GatewayError): string;
+  /** The whole answer in the surface's shape once `end()` ran, for surfaces that keep it. */
+  readonly final?: unknown;
 }
 
 /** The surface's own API served natively by a provider: the body passes through. */
@@ -84,6 +86,29 @@ export interface NativeCodec<W> {
   observeStream(target: UpstreamTarget): StreamTranslator;
 }
 
+/** Who answered a request, for state a surface keeps about it. */
+export interface AnsweredBy {
+  tenantId: string;
+  /** The configured provider that answered. */
+  provider: string;
+  /** The provider spoke the surface's own API. */
+  native: boolean;
+}
+
+/**
+ * State a surface keeps across requests (the Responses API's stored conversations). `load` runs
+ * as the `conversation` stage, before counting and policy, so the whole conversation is
+ * counted, judged and forwarded; `save` runs once a complete answer exists.
+ */
+export interface Conversation<W> {
+  /** Whether this request continues a stored conversation (the stage awaits only then). */
+  continues(wire: W): boolean;
+  /** The wire with the stored conversation in front of its input, for this tenant (404 when unknown). */
+  load(wire: W, tenantId: string): Promise<W>;
+  /** Keeps a finished answer (in the surface's shape) when the request asks to be stored. */
+  save(wire: W, answer: unknown, by: AnsweredBy): void;
+}
+
 /** A chat-like surface: a model answers with a message, possibly streamed. */
 export interface ChatSurface<W extends object = object> {
   readonly kind: 'chat';
@@ -94,6 +119,7 @@ export interface ChatSurface<W extends object = object> {
   /** The pivot form for translated providers. Throws invalid_request for what cannot be expressed. */
   toChat(wire: W): ChatRequest;
   readonly native?: NativeCodec<W>;
+  readonly conversation?: Conversation<W>;
   /** The answer in the surface's shape. Returning `completion` itself means "send the provider's bytes". */
   renderCompletion(completion: ChatCompletion, wire: W): unknown;
   streamEncoder(wire: W, options: StreamEncoderOptions): StreamEncoder;

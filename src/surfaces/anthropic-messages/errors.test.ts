@@ -13,6 +13,7 @@ describe('renderError: every catalog code in Anthropic shape', () => {
     request_too_large: [413, 'request_too_large'],
     invalid_api_key: [401, 'authentication_error'],
     model_not_found: [404, 'not_found_error'],
+    not_found: [404, 'not_found_error'],
     unknown_endpoint: [404, 'not_found_error'],
     method_not_allowed: [405, 'invalid_request_error'],
     policy_blocked: [403, 'permission_error'],

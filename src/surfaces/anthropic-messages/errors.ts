@@ -34,6 +34,7 @@ const TYPES = {
   request_too_large: 'request_too_large',
   invalid_api_key: 'authentication_error',
   model_not_found: 'not_found_error',
+  not_found: 'not_found_error',
   unknown_endpoint: 'not_found_error',
   method_not_allowed: 'invalid_request_error',
   policy_blocked: 'permission_error',

@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { GatewayError } from '../../errors.js';
 import type { ChatCompletion } from '../../providers/adapter.js';
 import { MemoryResponseStore } from '../../store/memory/response-store.js';
-import { expandPrevious, nativeWire, renderStored, shouldStore, toStored, withExpandedInput } from './conversation.js';
+import { expandPrevious, renderStored, shouldStore, toStored, withExpandedInput } from './conversation.js';
 import { parseResponsesRequest } from './parse.js';
 import { renderCompletion } from './render.js';
 import { responsesToChat } from './to-chat.js';
@@ -68,22 +68,6 @@ describe('conversation state', () => {
     const err = await expandPrevious(wireOf({ input: 'x', previous_response_id: id ?? a.response.id }), store, tenant).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(GatewayError);
     expect(err).toMatchObject({ code: 'not_found', status: 404, param: 'previous_response_id', message: `Response with id '${id ?? a.response.id}' not found.` });
-  });
-
-  it('nativeWire passes the id through only to the provider that produced the response natively', async () => {
-    const nativeTurn = await turn({ input: 'one' }, completion({ content: 'uno' }), 'acme', 'openai-main', true);
-    const translatedTurn = await turn({ input: 'one' }, completion({ content: 'uno' }), 'acme', 'anthropic-main', false);
-    const follow = (id: string) => wireOf({ input: 'two', previous_response_id: id });
-
-    const same = follow(nativeTurn.response.id);
-    expect(await nativeWire(same, store, 'acme', 'openai-main')).toBe(same);
-
-    for (const [id, provider] of [[nativeTurn.response.id, 'openai-other'], [translatedTurn.response.id, 'openai-main']] as const) {
-      const expanded = (await nativeWire(follow(id), store, 'acme', provider)) as any;
-      expect(expanded.previous_response_id).toBeUndefined();
-      expect(expanded.input).toMatchObject([{ content: 'one' }, { role: 'assistant' }, { content: 'two' }]);
-    }
-    await expect(nativeWire(follow(nativeTurn.response.id), store, 'globex', 'openai-main')).rejects.toMatchObject({ code: 'not_found' });
   });
 
   it('stores what GET renders, for the retention period', async () => {

@@ -1,6 +1,6 @@
 /**
- * Conversation state: `previous_response_id` expanded from the gateway's own store (for
- * translated providers, and for native ones that did not produce the stored response), what a
+ * Conversation state: `previous_response_id` expanded from the gateway's own store (for every
+ * provider, so a fallback to another provider keeps the conversation), what a
  * finished response stores, and the GET rendering. Tenant scoping lives in the store: another
  * tenant's id reads as absent, so it is the same 404 as an unknown id.
  */
@@ -28,7 +28,7 @@ export function inputItems(wire: ResponsesWire): ResponseInputItem[] {
  * then its output). `item_reference`s to items of that conversation are replaced by the items.
  * Throws `not_found` (param previous_response_id) when the id is unknown to this tenant.
  */
-export async function expandPrevious(wire: ResponsesWire, store: ResponseStore, tenantId: string): Promise<ResponseInputItem[]> {
+export async function expandPrevious(wire: ResponsesWire, store: Pick<ResponseStore, 'get'>, tenantId: string): Promise<ResponseInputItem[]> {
   const own = inputItems(wire);
   const previousId = (wire as Json).previous_response_id;
   if (typeof previousId !== 'string') return own;
@@ -48,19 +48,6 @@ export async function expandPrevious(wire: ResponsesWire, store: ResponseStore, 
 export function withExpandedInput(wire: ResponsesWire, items: ResponseInputItem[]): ResponsesWire {
   const { previous_response_id: _drop, ...rest } = wire as Json;
   return { ...rest, input: items } as ResponsesWire;
-}
-
-/**
- * The body for a native provider: unchanged when `previous_response_id` names a response this
- * same provider produced natively (it keeps the conversation itself), else expanded.
- */
-export async function nativeWire(wire: ResponsesWire, store: ResponseStore, tenantId: string, providerName: string): Promise<ResponsesWire> {
-  const previousId = (wire as Json).previous_response_id;
-  if (typeof previousId !== 'string') return wire;
-  const previous = await store.get(tenantId, previousId);
-  if (!previous) throw responseNotFound(previousId, 'previous_response_id');
-  if (previous.native && previous.provider === providerName) return wire;
-  return withExpandedInput(wire, await expandPrevious(wire, store, tenantId));
 }
 
 export interface StoreOptions {

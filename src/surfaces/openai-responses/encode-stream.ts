@@ -8,7 +8,8 @@ import type { ResponseFunctionToolCall, ResponseOutputMessage, ResponseOutputTex
 import type { GatewayError } from '../../errors.js';
 import type { ChatCompletionChunk } from '../../providers/adapter.js';
 import { functionCallItem, messageItem, newId, responseShell, responseStatus, responsesUsage, type RenderOptions } from './render.js';
-import type { Response, ResponseOutputItem, ResponsesWire, StreamEncoder } from './types.js';
+import type { StreamEncoder } from '../surface.js';
+import type { Response, ResponseOutputItem, ResponsesWire } from './types.js';
 
 interface OpenMessage {
   index: number;
@@ -33,6 +34,8 @@ export class ResponsesStreamEncoder implements StreamEncoder {
   private finish: string | null = null;
   private usage: ChatCompletionChunk['usage'] = undefined;
   private ended = false;
+  /** Set by `end()` only: an error frame ends the stream without a complete response. */
+  private complete: Response | undefined;
 
   constructor(
     private readonly wire: ResponsesWire,
@@ -42,6 +45,11 @@ export class ResponsesStreamEncoder implements StreamEncoder {
   /** The response as rendered so far (complete after `end()`), e.g. for the conversation store. */
   get current(): Response | undefined {
     return this.response;
+  }
+
+  /** The complete response once `end()` ran. */
+  get final(): Response | undefined {
+    return this.complete;
   }
 
   push(chunk: ChatCompletionChunk): string {
@@ -66,6 +74,7 @@ export class ResponsesStreamEncoder implements StreamEncoder {
     this.ended = true;
     const status = responseStatus(this.finish);
     this.response = { ...this.response!, ...status, output: this.output, usage: responsesUsage(this.usage ?? undefined) };
+    this.complete = this.response;
     return out + this.frame(status.status === 'incomplete' ? 'response.incomplete' : 'response.completed', { response: this.response });
   }
 

@@ -1,28 +1,89 @@
 /**
  * The OpenAI Responses surface (`POST /v1/responses`, `GET`/`DELETE /v1/responses/{id}`):
  * native for provider type `openai`, translated through the chat pivot for every other.
+ * Conversation state (`store`, `previous_response_id`) is kept by the gateway for every
+ * provider, scoped to the tenant: a continued conversation is expanded from the gateway's store
+ * before counting and policy, so every provider (and a fallback to another) sees all of it.
  */
-import { expandPrevious, inputItems, nativeWire, renderStored, responseNotFound, shouldStore, toStored, withExpandedInput } from './conversation.js';
+import type { ResponseStore } from '../../store/types.js';
+import type { AnsweredBy, ChatSurface, Conversation } from '../surface.js';
+import { expandPrevious, shouldStore, toStored, withExpandedInput } from './conversation.js';
 import { ResponsesStreamEncoder } from './encode-stream.js';
 import { nativeRequest } from './native.js';
 import { observeNative, ResponsesStreamObserver } from './observe.js';
 import { parseResponsesRequest, responsesSegments } from './parse.js';
 import { renderCompletion, renderError } from './render.js';
 import { responsesToChat } from './to-chat.js';
-import type { ResponsesSurface } from './types.js';
+import type { Response, ResponseInputItem, ResponsesWire } from './types.js';
 
-export const openaiResponsesSurface: ResponsesSurface = {
-  name: 'openai-responses',
-  nativeProviderTypes: ['openai'],
-  parse: parseResponsesRequest,
-  toChat: responsesToChat,
-  nativeRequest,
-  observeNative,
-  observeNativeStream: (target) => new ResponsesStreamObserver(target),
-  renderCompletion: (completion, wire, options) => renderCompletion(completion, wire, options),
-  streamEncoder: (wire, options) => new ResponsesStreamEncoder(wire, options),
-  renderError,
-};
+export { renderStored, responseNotFound } from './conversation.js';
+export type { ResponsesWire } from './types.js';
 
-export { expandPrevious, inputItems, nativeWire, renderStored, responseNotFound, responsesSegments, shouldStore, toStored, withExpandedInput, ResponsesStreamEncoder };
-export type { ParsedSurfaceRequest, ResponsesWire, StreamEncoder } from './types.js';
+export interface ResponsesSettings {
+  /** responses.store: false keeps nothing. */
+  store: boolean;
+  /** responses.retention, ms. */
+  retentionMs: number;
+}
+
+export function createResponsesSurface(store: ResponseStore, settings: ResponsesSettings): ChatSurface<ResponsesWire> {
+  return {
+    kind: 'chat',
+    name: 'openai-responses',
+    parse: (raw) => parseResponsesRequest(raw),
+    segments: responsesSegments,
+    toChat: responsesToChat,
+    native: {
+      providerTypes: new Set(['openai']),
+      request: (wire, target) => nativeRequest(wire, target),
+      observe: observeNative,
+      observeStream: (target) => new ResponsesStreamObserver(target),
+    },
+    conversation: new StoredConversations(store, settings),
+    renderCompletion: (completion, wire) => renderCompletion(completion, wire),
+    streamEncoder: (wire) => new ResponsesStreamEncoder(wire),
+    renderError,
+  };
+}
+
+type Json = Record<string, unknown>;
+
+/**
+ * The gateway's stored conversations. A saved response is readable at once in this process
+ * (kept in `recent` until its write lands), so a client that continues a conversation the moment
+ * its answer ends never races the store.
+ */
+class StoredConversations implements Conversation<ResponsesWire> {
+  private readonly recent = new Map<string, ReturnType<typeof toStored>>();
+
+  constructor(
+    private readonly store: ResponseStore,
+    private readonly settings: ResponsesSettings,
+  ) {}
+
+  continues(wire: ResponsesWire): boolean {
+    return typeof (wire as Json).previous_response_id === 'string';
+  }
+
+  async load(wire: ResponsesWire, tenantId: string): Promise<ResponsesWire> {
+    // Writes still in flight are read first.
+    const reader = { get: async (t: string, id: string) => this.recent.get(`${t}\u0000${id}`) ?? this.store.get(t, id) };
+    return withExpandedInput(wire, await expandPrevious(wire, reader, tenantId));
+  }
+
+  save(wire: ResponsesWire, answer: unknown, by: AnsweredBy): void {
+    if (!shouldStore(wire, this.settings.store)) return;
+    const response = answer as Response;
+    if (!response || typeof response.id !== 'string' || !Array.isArray(response.output)) return;
+    // The input as forwarded: the expanded conversation (redactions applied), so later turns never bring back redacted text.
+    const input = (wire as Json).input;
+    const inputItems = (typeof input === 'string' ? [{ type: 'message', role: 'user', content: input }] : (input ?? [])) as ResponseInputItem[];
+    const stored = toStored(response, wire, { ...by, inputItems, retentionMs: this.settings.retentionMs, now: Date.now() });
+    const key = `${by.tenantId}\u0000${stored.id}`;
+    this.recent.set(key, stored);
+    void this.store
+      .put(by.tenantId, stored)
+      .catch(() => undefined)
+      .finally(() => this.recent.delete(key));
+  }
+}

@@ -65,6 +65,8 @@ export function observeNative(json: unknown, target: UpstreamTarget): ChatComple
 /** Native Responses SSE → chat chunks (observation only; never `passthrough`). */
 export class ResponsesStreamObserver implements StreamTranslator {
   error: GatewayError | undefined;
+  /** The provider's final Response (from `response.completed` / `response.incomplete`). */
+  final: unknown = undefined;
   private id = '';
   private model: string;
   private created = 0;
@@ -111,6 +113,7 @@ export class ResponsesStreamObserver implements StreamTranslator {
       case 'response.incomplete': {
         this.done = true;
         const r = e.response as Json;
+        this.final = r;
         const finish = this.chunk({}, finishOf(r, this.toolIndex.size > 0));
         const usage = chatUsage(r.usage);
         return usage ? [finish, { ...this.chunk({}), choices: [], usage }] : [finish];

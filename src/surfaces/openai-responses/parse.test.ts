@@ -2,7 +2,12 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../../errors.js';
 import { applyRedactions } from '../../policy/redact-request.js';
-import { parseResponsesRequest } from './parse.js';
+import { parseResponsesRequest, responsesSegments } from './parse.js';
+
+const parseWithSegments = (raw: unknown) => {
+  const parsed = parseResponsesRequest(raw);
+  return { ...parsed, segments: responsesSegments(parsed.wire) };
+};
 
 const base = { model: 'gpt-4.1' };
 
@@ -123,7 +128,7 @@ describe('responses segments', () => {
   };
 
   it('lists every text at a path into the body', () => {
-    const { segments } = parseResponsesRequest(body);
+    const { segments } = parseWithSegments(body);
     expect(segments).toEqual([
       { path: 'instructions', text: 'sys secret' },
       { path: 'input[0].content', text: 'plain text' },
@@ -141,10 +146,10 @@ describe('responses segments', () => {
   });
 
   it('string input is one segment, and every path is one applyRedactions can reach', () => {
-    expect(parseResponsesRequest({ model: 'm', input: 'hi there' }).segments).toEqual([{ path: 'input', text: 'hi there' }]);
-    const { wire, segments } = parseResponsesRequest(body);
+    expect(parseWithSegments({ model: 'm', input: 'hi there' }).segments).toEqual([{ path: 'input', text: 'hi there' }]);
+    const { wire, segments } = parseWithSegments(body);
     const redacted = applyRedactions(wire, segments.map((s) => ({ path: s.path, type: 'T', start: 0, end: s.text.length })));
-    const again = parseResponsesRequest(redacted).segments;
+    const again = parseWithSegments(redacted).segments;
     expect(again.every((s) => s.text === '[REDACTED:T]')).toBe(true);
     expect(again).toHaveLength(segments.length);
     expect(body.instructions).toBe('sys secret');

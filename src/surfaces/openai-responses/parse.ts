@@ -8,7 +8,8 @@ import { createHash } from 'node:crypto';
 import { GatewayError } from '../../errors.js';
 import type { RequestFacts } from '../../pipeline/context.js';
 import type { TextSegment } from '../../policy/types.js';
-import type { ParsedSurfaceRequest, ResponsesWire } from './types.js';
+import type { ParsedRequest } from '../surface.js';
+import type { ResponsesWire } from './types.js';
 
 type Json = Record<string, unknown>;
 
@@ -38,7 +39,7 @@ export function isObject(v: unknown): v is Json {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
-export function parseResponsesRequest(raw: unknown): ParsedSurfaceRequest<ResponsesWire> {
+export function parseResponsesRequest(raw: unknown): ParsedRequest<ResponsesWire> {
   if (!isObject(raw)) throw invalid('The request body must be a JSON object.', 'body');
   const body = raw;
   for (const key of Object.keys(body)) {
@@ -106,7 +107,7 @@ export function parseResponsesRequest(raw: unknown): ParsedSurfaceRequest<Respon
     n: 1,
     endUser: (body.user as string | undefined) ?? (body.safety_identifier as string | undefined) ?? null,
   };
-  return { wire, model: body.model, stream: body.stream === true, clientWantsUsage: true, facts, segments: responsesSegments(wire) };
+  return { wire, model: body.model, stream: body.stream === true, clientWantsUsage: true, facts };
 }
 
 function checkItem(item: unknown, at: string): { image: boolean; system: boolean } {
