@@ -13,8 +13,12 @@ export interface GatewayIdentity {
 }
 
 export interface AuditRecord {
-  /** `request`: the record of a finished request; `decision`: strict mode's record written before forwarding. */
-  kind: 'request' | 'decision';
+  /**
+   * `request`: the record of a finished request. Strict mode also commits `decision` before
+   * forwarding and `cost` (what the request cost) before the answer ends, so a crash cannot
+   * lose what a budget was charged.
+   */
+  kind: 'request' | 'decision' | 'cost';
   decision_id: string;
   request_id: string;
   received_at: string;
