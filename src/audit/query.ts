@@ -17,7 +17,7 @@ export interface AuditFilter {
   since?: number;
   until?: number;
   decisionId?: string;
-  /** Include strict mode's `decision` rows and retention events (default: finished requests only). */
+  /** Include strict mode's `decision` and `cost` rows and retention events (default: finished requests only). */
   allKinds?: boolean;
   limit?: number;
   /** From a previous page's `next_cursor`. */
