@@ -13,6 +13,7 @@ import type { Logger } from 'pino';
 import { buildApp, type GatewayDeps } from './app.js';
 import type { GatewayIdentity } from './audit/record.js';
 import { AuditWriter } from './audit/writer.js';
+import { auditLostRequests } from './audit/recover.js';
 import { applyRetention } from './audit/retention.js';
 import { KeyDirectory } from './auth/directory.js';
 import { loadConfigFile, type GatewayConfig } from './config/load.js';
@@ -104,6 +105,9 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
   // Requests held for review by a previous process are gone with it: close their items.
   const orphaned = await reviewStore.failPendingHolds('the gateway restarted while the request was held', Date.now());
   if (orphaned.length > 0) logger.warn({ reviews: orphaned.map((r) => r.id) }, 'held review items of a previous process marked failed');
+  // ...and every request a crash left without a final audit record (held or forwarded) gets one.
+  const lost = await auditLostRequests(db, audit, identity, orphaned);
+  if (lost > 0) logger.warn({ records: lost }, 'requests a crashed process left without a final audit record were recorded');
   const longestHold = Math.max(0, ...Object.values(config.policies).map((p) => p.review.timeout));
   const reservationTtlMs = config.server.upstream_timeout * config.routing.max_attempts + longestHold + 60_000;
   const metrics = new GatewayMetrics({

@@ -203,7 +203,7 @@ export const ConfigSchema = z
         durability: z
           .enum(['batched', 'strict'])
           .default('batched')
-          .describe('batched: group commits off the hot path (a crash loses at most flush_interval of records); strict: a decision record is durable before any request is forwarded.'),
+          .describe('batched: group commits off the hot path (a crash loses at most flush_interval of records and their spend); strict: a decision record (with the reserved worst case) is durable before any request is forwarded, and its cost before the answer ends.'),
         store_content: z.boolean().default(false).describe('Store prompt and completion text in audit records (as forwarded: with redactions applied). Default: only hashes and sizes.'),
         retention_days: z.number().int().positive().optional().describe("Delete records older than this many days (hourly; each run is recorded in the tenant's hash chain). Unset: keep forever."),
         spool_file: z.string().optional().describe('Where records go while the store cannot take them; replayed when it can. Default: audit-spool.jsonl beside the SQLite file.'),

@@ -1,4 +1,5 @@
 /** Stage (always last, in a `finally`): settle the meter and queue exactly one audit record. */
+import type { GatewayConfig } from '../config/load.js';
 import { buildAuditRecord, type AuditRecord, type GatewayIdentity } from '../audit/record.js';
 import type { AuditWriter } from '../audit/writer.js';
 import type { RequestContext } from './context.js';
@@ -16,4 +17,22 @@ export function auditRequest(ctx: RequestContext, deps: { audit: AuditWriter; id
   const record = buildAuditRecord(ctx, deps.identity);
   deps.audit.append(record);
   deps.observeRecord(record);
+}
+
+/**
+ * Strict durability, just before an answer's last bytes go out: commits what the request cost
+ * (a `cost` record), so a kill -9 between the answer and the queued final record cannot give the
+ * money back to the budget. Batched mode writes nothing here: its loss window covers spend.
+ * Never throws (the writer spools what the store refuses).
+ */
+export async function commitCost(ctx: RequestContext, deps: { config: GatewayConfig; audit: AuditWriter; identity: GatewayIdentity }): Promise<void> {
+  if (deps.config.audit.durability !== 'strict' || !ctx.route || ctx.audited) return;
+  meter(ctx);
+  // Content is kept by the final record only.
+  const record: AuditRecord = { ...buildAuditRecord(ctx, deps.identity, 'cost'), prompt: null, completion: null };
+  try {
+    await deps.audit.writeNow(record);
+  } catch {
+    // Not even the spool took it: the decision record still counts the reserved worst case.
+  }
 }

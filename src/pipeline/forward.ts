@@ -126,8 +126,9 @@ export async function checkStreamAnswer(ctx: RequestContext, route: ResolvedRout
 
 /**
  * Pipes a provider's event stream (already checked by `checkStreamAnswer`) to the client as
- * OpenAI SSE chunks. Calls `writeHead` just before the first byte goes out. Never throws: a
- * failure ends the stream with an error event and is recorded on ctx.
+ * OpenAI SSE chunks. Calls `writeHead` just before the first byte goes out, and `beforeEnd`
+ * just before the last (strict durability commits the cost there). Never throws: a failure ends
+ * the stream with an error event and is recorded on ctx.
  */
 export async function pipeStream(
   ctx: RequestContext,
@@ -136,6 +137,7 @@ export async function pipeStream(
   out: ServerResponse,
   writeHead: () => void,
   abort: AbortController,
+  beforeEnd: () => Promise<void> = async () => undefined,
 ): Promise<void> {
   const translator = route.adapter.chatStream(route.target);
   const outputHash = createHash('sha256');
@@ -193,6 +195,7 @@ export async function pipeStream(
     }
     if (translator.error) throw translator.error;
     if (scanner) ctx.responsePolicyResult = scanner.result();
+    await beforeEnd();
     out.end(`${pending}data: [DONE]\n\n`);
   } catch (err) {
     ctx.streamInterrupted = true;
@@ -202,6 +205,7 @@ export async function pipeStream(
       const gw = err instanceof GatewayError ? err : transportError(ctx, route, err);
       ctx.upstreamError = gw.message;
       ctx.error = gw;
+      await beforeEnd().catch(() => undefined);
       // OpenAI SDKs raise an APIError for a data event carrying `error`.
       out.end(`${pending}data: ${JSON.stringify(toOpenAIError(gw).body)}\n\n`);
     }

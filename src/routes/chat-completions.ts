@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import type { GatewayDeps } from '../app.js';
 import type { RequestContext } from '../pipeline/context.js';
 import { admit } from '../pipeline/admit.js';
+import { commitCost } from '../pipeline/audit.js';
 import { evaluateResponsePolicy } from '../pipeline/evaluate-policy.js';
 import { applyRedactions } from '../policy/redact-request.js';
 import { checkStreamAnswer, pipeStream, readJsonAnswer } from '../pipeline/forward.js';
@@ -41,7 +42,7 @@ export function chatCompletionsRoute(app: FastifyInstance, deps: GatewayDeps): v
           reply.hijack();
           reply.raw.writeHead(200, { ...SSE_HEADERS, ...omegaHeaders(ctx) });
         };
-        await pipeStream(ctx, route, answer.res, reply.raw, writeHead, abort);
+        await pipeStream(ctx, route, answer.res, reply.raw, writeHead, abort, () => commitCost(ctx, deps));
         return;
       }
       const { json, text } = answer;
@@ -51,6 +52,7 @@ export function chatCompletionsRoute(app: FastifyInstance, deps: GatewayDeps): v
       const redactions = evaluateResponsePolicy(ctx, completion.choices.map((c) => c.message?.content));
       if (redactions.length > 0) completion = applyRedactions(completion, redactions);
       if (ctx.storedCompletion) for (const c of completion.choices) ctx.storedCompletion.push(c.message?.content ?? '');
+      await commitCost(ctx, deps);
       // An untranslated, unredacted answer goes back as the provider's bytes: no re-encoding.
       reply
         .headers(omegaHeaders(ctx))

@@ -5,6 +5,7 @@ import { GatewayError } from '../errors.js';
 import { admit } from '../pipeline/admit.js';
 import { readJsonAnswer } from '../pipeline/forward.js';
 import { withFallback } from '../routing/fallback.js';
+import { commitCost } from '../pipeline/audit.js';
 import { meter, usageFromOpenAI } from '../pipeline/meter.js';
 import { readEmbeddingsRequest } from '../pipeline/read-request.js';
 import { omegaHeaders } from '../pipeline/respond.js';
@@ -26,6 +27,7 @@ export function embeddingsRoute(app: FastifyInstance, deps: GatewayDeps): void {
       const embeddings = route.adapter.embeddingsResponse!(json, route.target, body);
       ctx.usage = usageFromOpenAI(embeddings.usage);
       meter(ctx);
+      await commitCost(ctx, deps);
       reply
         .headers(omegaHeaders(ctx))
         .type('application/json')
