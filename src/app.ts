@@ -78,8 +78,8 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 export function buildApp(deps: GatewayDeps): FastifyInstance {
   const { config } = deps;
   const server = config.server;
-  // Set before Fastify exists: its clientErrorHandler is fixed at construction.
-  let guard: EdgeGuard | undefined;
+  // Throttle and refusal sampling, shared by the hooks below, the admin API and the HTTP layer's own errors.
+  const edge = new EdgeGuard(deps);
   const app: FastifyInstance = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     // The audit trail records every request; a second log line per request would only cost time.
@@ -98,15 +98,14 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
     // matched without regard to case.
     rewriteUrl: (req) => canonicalUrl(req.url ?? '/'),
     routerOptions: { caseSensitive: false, ignoreDuplicateSlashes: true },
-    clientErrorHandler: (err, socket) => clientErrorHandler(guard!)(err, socket),
-    frameworkErrors: (err, request, reply) => frameworkErrors(guard!)(err, request, reply),
+    clientErrorHandler: clientErrorHandler(edge),
+    frameworkErrors: frameworkErrors(edge),
     // A client-supplied request id is kept when it is sane, so traces join up across services.
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : `req_${randomUUID().replaceAll('-', '')}`;
     },
   });
-  const edge = (guard = new EdgeGuard(deps));
   app.addHook('onClose', async () => edge.close());
   limitConnections(app.server, { maxConnections: server.max_connections, maxPerIp: server.max_connections_per_ip, onRefused: () => deps.metrics.refusal('too_many_connections') });
   app.decorateRequest('ctx', null);
