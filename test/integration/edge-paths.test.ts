@@ -79,9 +79,10 @@ describe('everything else', () => {
   );
 
   it('a malformed percent-encoding is refused in the OpenAI shape and audited', async () => {
-    const res = await rawRequest(gw.url, 'POST', '/v1/chat/completions%zz%', JSON_HEADERS, BODY);
-    expect([400, 404]).toContain(res.status);
-    await expectAuditedError(res, res.status, res.status === 400 ? 'invalid_request' : 'unknown_endpoint');
+    for (const path of ['/v1/chat/completions%zz%', '/v1/%E0%A4%A', '/v1/models/%ff']) {
+      const res = await rawRequest(gw.url, 'POST', path, JSON_HEADERS, BODY);
+      await expectAuditedError(res, 400, 'invalid_request');
+    }
   });
 
   it('a URL over server.max_url_length is a 414, audited', async () => {
