@@ -113,6 +113,7 @@ export interface AuditRecord {
   tool_calls_count: number;
   client_disconnected: boolean;
   stream_interrupted: boolean;
+  refusals_summarised: number | null;
   http_status: number;
   error_code: string | null;
   error_type: string | null;
@@ -232,6 +233,7 @@ export function buildAuditRecord(ctx: RequestContext, gateway: GatewayIdentity, 
     tool_calls_count: ctx.toolCallsCount,
     client_disconnected: ctx.clientDisconnected,
     stream_interrupted: ctx.streamInterrupted,
+    refusals_summarised: ctx.refusalsSummarised,
     http_status: ctx.httpStatus,
     error_code: ctx.error?.code ?? null,
     error_type: ctx.error?.type ?? null,

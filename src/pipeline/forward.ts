@@ -202,7 +202,9 @@ export async function pipeStream(
     if (ctx.clientDisconnected) {
       ctx.upstreamError ??= 'client disconnected; upstream request aborted';
     } else {
-      const gw = err instanceof GatewayError ? err : transportError(ctx, route, err);
+      // A shutdown's abort carries its own catalog error (routes/proxied.ts SHUTDOWN_ABORT).
+      const reason: unknown = abort.signal.aborted ? abort.signal.reason : undefined;
+      const gw = err instanceof GatewayError ? err : reason instanceof GatewayError ? reason : transportError(ctx, route, err);
       ctx.upstreamError = gw.message;
       ctx.error = gw;
       await beforeEnd().catch(() => undefined);
