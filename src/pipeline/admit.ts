@@ -31,7 +31,7 @@ export async function admit<B extends ChatRequest | EmbeddingsRequest>(
   // Stages that do not apply to this principal are skipped without an await.
   const principal = ctx.principal!;
   if (rateLimitRules(principal, model.publicModel).length > 0) await enforceRateLimits(ctx, deps.limiter, model.publicModel, deps.config.rate_limiting.max_wait, signal);
-  const allowed = evaluatePolicy(ctx, body, deps.policy, endpoint, model.publicModel);
+  const allowed = await evaluatePolicy(ctx, body, deps.policy, endpoint, model.publicModel);
   if (budgetScopes(principal).length > 0) await reserveBudget(ctx, deps.budgets, chain, deps.reservationTtlMs);
   if (ctx.outcome === 'REVIEW') await holdForReview(ctx, deps.reviews, allowed, model.publicModel, signal);
   if (ctx.principal!.tenant.store_content ?? deps.config.audit.store_content) {
