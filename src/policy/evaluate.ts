@@ -18,7 +18,7 @@ import { createPiiDetector } from './detectors/pii.js';
 import { createSecretsDetector } from './detectors/secrets.js';
 import type { Detector, Finding } from './detectors/types.js';
 import { celContext, type CelContext } from './cel.js';
-import { nextTurn, scanInSlices, SLICE_CHARS } from './scan-slices.js';
+import { capFindings, nextTurn, scanInSlices, SLICE_CHARS } from './scan-slices.js';
 import { combineRisk, factor, round3, thresholdOutcome, worse } from './risk.js';
 import { contentHolds, factsHold, type CompiledRule, type Evidence, type ScannedDetector } from './rules.js';
 import type { Outcome, PolicyInput, PolicyResult, PolicySignals, Redaction, RiskFactor, TextSegment } from './types.js';
@@ -53,7 +53,7 @@ export function gather(segments: readonly TextSegment[], needs: Needs, from = 0)
   for (const d of SCANNED) {
     if (!needs[d]) continue;
     const det = DETECTORS[d];
-    found[d] = segments.map((s) => (s.text.length > 0 ? det.scan(s.text) : NONE));
+    found[d] = segments.map((s) => (s.text.length > 0 ? capFindings(det.scan(s.text)) : NONE));
   }
   return evidence(segments, found, from);
 }
@@ -74,7 +74,7 @@ export async function gatherInSlices(segments: readonly TextSegment[], needs: Ne
     const det = DETECTORS[d];
     const per: Finding[][] = [];
     for (const s of segments) {
-      per.push(s.text.length > 0 ? await scanInSlices(det, s.text, pause) : NONE);
+      per.push(s.text.length > 0 ? capFindings(await scanInSlices(det, s.text, pause)) : NONE);
       if ((sinceYield += s.text.length) >= SLICE_CHARS) await pause();
     }
     found[d] = per;

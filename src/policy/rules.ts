@@ -1,4 +1,5 @@
 /** Compiles rule configs into predicates over a request's facts and its detector findings. */
+import { capFindings } from './scan-slices.js';
 import { createTermsDetector } from './detectors/terms.js';
 import type { Detector, Finding } from './detectors/types.js';
 import { compileWhen, type CelPredicate } from './cel.js';
@@ -121,7 +122,7 @@ export function contentHolds(r: CompiledRule, ev: Evidence, spans: Redaction[] |
   let hit = false;
   for (let i = 0; i < ev.segments.length; i++) {
     const seg = ev.segments[i];
-    const findings = r.terms !== null ? (seg.text.length > 0 ? r.terms.scan(seg.text) : NONE) : (perSegment?.[i] ?? NONE);
+    const findings = r.terms !== null ? (seg.text.length > 0 ? capFindings(r.terms.scan(seg.text)) : NONE) : (perSegment?.[i] ?? NONE);
     for (const f of findings) {
       if (f.end <= ev.from) continue;
       if (!injection && (f.confidence < r.minConfidence || (r.detectType !== null && f.type !== r.detectType))) continue;

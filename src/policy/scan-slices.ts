@@ -62,3 +62,28 @@ export async function scanInSlices(det: Detector, text: string, pause: () => Pro
   }
   return out;
 }
+
+/** Findings kept one by one per detector and segment; past it, see `capFindings`. */
+export const MAX_FINDINGS_PER_SEGMENT = 1_000;
+
+/**
+ * A text packed with matches (150k e-mails in 1 MB) would make every later step (rules,
+ * redaction, audit) pay per finding. Past MAX_FINDINGS_PER_SEGMENT, the remaining findings are
+ * folded into one span per type, from the first to the last of that type: every type is still
+ * seen by rules, and redaction masks at least everything it would have (more, never less).
+ */
+export function capFindings(findings: Finding[]): Finding[] {
+  if (findings.length <= MAX_FINDINGS_PER_SEGMENT) return findings;
+  const out = findings.slice(0, MAX_FINDINGS_PER_SEGMENT - 1);
+  const folded = new Map<string, Finding>();
+  for (let i = MAX_FINDINGS_PER_SEGMENT - 1; i < findings.length; i++) {
+    const f = findings[i];
+    const g = folded.get(f.type);
+    if (g === undefined) folded.set(f.type, { ...f });
+    else {
+      g.end = Math.max(g.end, f.end);
+      g.confidence = Math.max(g.confidence, f.confidence);
+    }
+  }
+  return out.concat([...folded.values()]).sort((a, b) => a.start - b.start);
+}
