@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { decide, detectorFactors, gather, gatherInSlices, signalsOf, type Needs, type PhasePolicy } from './evaluate.js';
+import { normaliseSegments, normaliseSegmentsInSlices } from './normalize.js';
 import { createResponseScanner, type ScannerOptions } from './response-scanner.js';
 import { compileRule, type CompiledRule } from './rules.js';
 import type { PolicyConfig } from './schema.js';
@@ -79,9 +80,10 @@ export function compilePolicy(name: string, config: PolicyConfig): CompiledPolic
     version,
     config,
     hasResponseRules: res.rules.length > 0,
-    evaluate: (input) => run(req, input, input.segments, 'request'),
+    // Requests are scanned as the model reads them: Unicode-normalised (normalize.ts).
+    evaluate: (input) => run(req, input, normaliseSegments(input.segments), 'request'),
     evaluateInSlices: async (input) => {
-      const ev = await gatherInSlices(input.segments, req.needs);
+      const ev = await gatherInSlices(await normaliseSegmentsInSlices(input.segments), req.needs);
       return decide(req, ev, input, 'request', signalsOf(ev), detectorFactors(ev, req.weights), true);
     },
     evaluateResponse: (text, input, path = 'choices[0].message.content') => run(res, input, [{ path, text }], 'response'),

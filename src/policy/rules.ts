@@ -128,7 +128,8 @@ export function contentHolds(r: CompiledRule, ev: Evidence, spans: Redaction[] |
       if (!injection && (f.confidence < r.minConfidence || (r.detectType !== null && f.type !== r.detectType))) continue;
       hit = true;
       if (spans === null) return true;
-      spans.push({ path: seg.path, start: f.start, end: f.end, type: f.type });
+      const [start, end] = seg.span ? seg.span(f.start, f.end) : [f.start, f.end];
+      spans.push({ path: seg.path, start, end, type: f.type });
     }
   }
   // An injection score at or above the minimum always counts, even if no single finding is new.
