@@ -150,6 +150,7 @@ const KEY_RE_I = new RegExp(KEY_RE.source, 'gi');
 const MARKER_RE = /<\||\[\/?(?:INST|SYS)\]|<<\/?SYS>>|#{2,}|\b(?:DAN|STAN|DUDE|AIM)\b/g;
 const ROLE_TOKENS = byType('role_marker').filter((p) => p.keys.length === 0 && !p.src.startsWith('#'));
 const HASH_MARKERS = byType('role_marker').filter((p) => p.src.startsWith('#'));
+const ROLE_TOKENS_AT = ROLE_TOKENS.map((p) => new RegExp(p.src, 'iy'));
 const DAN = byType('dan');
 
 // A window around a hit must hold the whole phrase; phrases padded with more whitespace than
@@ -212,6 +213,17 @@ export function createInjectionDetector(): Detector {
       while ((m = MARKER_RE.exec(text)) !== null) {
         const c = m[0].charCodeAt(0);
         const group = c === 35 ? HASH_MARKERS : c === 60 || c === 91 ? ROLE_TOKENS : DAN;
+        if (group === ROLE_TOKENS) {
+          // Role tokens start at their marker: one sticky match there, not a window search per
+          // hit (a text of "<|<|<|…" has a hit every two characters).
+          for (let k = 0; k < ROLE_TOKENS.length; k++) {
+            const re = ROLE_TOKENS_AT[k];
+            re.lastIndex = m.index;
+            const r = re.exec(text);
+            if (r !== null) add(out, ROLE_TOKENS[k], m.index, m.index + r[0].length);
+          }
+          continue;
+        }
         // For a '#' run the hit is its last two chars: the window then holds at most BACK of it.
         tryAt(text, c === 35 ? MARKER_RE.lastIndex - 2 : m.index, MARKER_RE.lastIndex, group, out);
       }
