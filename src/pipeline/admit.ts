@@ -10,6 +10,7 @@ import type { ChatRequest, EmbeddingsRequest } from '../providers/adapter.js';
 import type { RequestContext } from './context.js';
 import { evaluatePolicy } from './evaluate-policy.js';
 import { holdForReview } from './hold-for-review.js';
+import { checkMaxTokens } from './read-request.js';
 import { estimateCost } from './meter.js';
 import { enforceRateLimits, rateLimitRules } from './rate-limit.js';
 import { budgetScopes, reserveBudget } from './reserve-budget.js';
@@ -24,6 +25,7 @@ export async function admit<B extends ChatRequest | EmbeddingsRequest>(
 ): Promise<{ body: B; chain: ModelRoute[] }> {
   const model = deps.routes.resolve(body.model, ctx.principal!, endpoint);
   const chain = deps.routes.chain(model, ctx.principal!);
+  if (endpoint === 'chat') checkMaxTokens(body, model.maxOutputTokens);
   const upstreamModel = chain[0]!.deployments[0]?.target.upstreamModel ?? model.publicModel;
   ctx.inputTokensEstimated = estimateInputTokens(body as Parameters<typeof estimateInputTokens>[0], upstreamModel);
   ctx.costEstimatedUsd = estimateCost(ctx, model.price);
@@ -31,7 +33,7 @@ export async function admit<B extends ChatRequest | EmbeddingsRequest>(
   // Stages that do not apply to this principal are skipped without an await.
   const principal = ctx.principal!;
   if (rateLimitRules(principal, model.publicModel).length > 0) await enforceRateLimits(ctx, deps.limiter, model.publicModel, deps.config.rate_limiting.max_wait, signal);
-  const allowed = evaluatePolicy(ctx, body, deps.policy, endpoint, model.publicModel);
+  const allowed = await evaluatePolicy(ctx, body, deps.policy, endpoint, model.publicModel);
   if (budgetScopes(principal).length > 0) await reserveBudget(ctx, deps.budgets, chain, deps.reservationTtlMs);
   if (ctx.outcome === 'REVIEW') await holdForReview(ctx, deps.reviews, allowed, model.publicModel, signal);
   if (ctx.principal!.tenant.store_content ?? deps.config.audit.store_content) {

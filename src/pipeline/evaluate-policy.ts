@@ -11,7 +11,13 @@ import type { PolicyInput, PolicyResult } from '../policy/types.js';
 import type { ChatRequest, EmbeddingsRequest } from '../providers/adapter.js';
 import type { RequestContext } from './context.js';
 
-export function evaluatePolicy<B extends ChatRequest | EmbeddingsRequest>(ctx: RequestContext, body: B, engine: PolicyEngine, endpoint: 'chat' | 'embeddings', model: string): B {
+export async function evaluatePolicy<B extends ChatRequest | EmbeddingsRequest>(
+  ctx: RequestContext,
+  body: B,
+  engine: PolicyEngine,
+  endpoint: 'chat' | 'embeddings',
+  model: string,
+): Promise<B> {
   const policy = engine.policyFor(ctx.principal!);
   if (!policy) return body;
   const p = ctx.principal!;
@@ -31,7 +37,8 @@ export function evaluatePolicy<B extends ChatRequest | EmbeddingsRequest>(ctx: R
     hasImages: f.hasImages,
     endUser: f.endUser,
   };
-  const result = policy.evaluate(input);
+  // Large bodies are scanned in slices with event-loop turns in between (scan-slices.ts).
+  const result = await policy.evaluateInSlices(input);
   ctx.policy = { compiled: policy, input };
   recordPolicyResult(ctx, result);
   if (result.outcome === 'BLOCK') {

@@ -7,6 +7,15 @@ import { createHash } from 'node:crypto';
 import { GatewayError } from '../errors.js';
 import type { ChatRequest, EmbeddingsRequest } from '../providers/adapter.js';
 import type { RequestContext, RequestFacts } from './context.js';
+import { checkJsonBounds } from './json-bounds.js';
+
+/**
+ * Output-token parameters above this are refused when the model's own limit is unknown (no
+ * model writes a million tokens in one answer today; the bound keeps cost estimates finite).
+ */
+export const MAX_OUTPUT_TOKENS_CAP = 1_000_000;
+/** Most choices per request (`n`); OpenAI's own limit. */
+export const MAX_CHOICES = 128;
 
 const ROLES = new Set(['system', 'developer', 'user', 'assistant', 'tool', 'function']);
 
@@ -43,8 +52,10 @@ export function readChatRequest(ctx: RequestContext, raw: unknown): ChatRequest 
   optional(body, 'top_p', 'number');
   optional(body, 'user', 'string');
   const maxTokens = optionalInt(body, 'max_completion_tokens') ?? optionalInt(body, 'max_tokens');
+  checkMaxTokens(body, MAX_OUTPUT_TOKENS_CAP);
   const n = optionalInt(body, 'n') ?? 1;
   if (n < 1) throw invalid('n must be at least 1.', 'n');
+  if (n > MAX_CHOICES) throw invalid(`n must be at most ${MAX_CHOICES}.`, 'n');
   if (body.tools !== undefined && !Array.isArray(body.tools)) throw invalid('tools must be an array.', 'tools');
   if (body.stream_options !== undefined && (body.stream_options === null || typeof body.stream_options !== 'object')) {
     throw invalid('stream_options must be an object.', 'stream_options');
@@ -118,7 +129,22 @@ function requireObject(raw: unknown): Record<string, unknown> {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw invalid('The request body must be a JSON object.', null);
   }
+  const violation = checkJsonBounds(raw);
+  if (violation) throw invalid(violation.message, violation.param);
   return raw as Record<string, unknown>;
+}
+
+/**
+ * Refuses `max_completion_tokens` / `max_tokens` above `limit` (the model's max output when
+ * known, else MAX_OUTPUT_TOKENS_CAP), naming the parameter. Call again once the model is known.
+ */
+export function checkMaxTokens(body: object, limit: number | undefined): void {
+  const b = body as Record<string, unknown>;
+  const cap = limit !== undefined && limit > 0 ? Math.min(limit, MAX_OUTPUT_TOKENS_CAP) : MAX_OUTPUT_TOKENS_CAP;
+  for (const key of ['max_completion_tokens', 'max_tokens']) {
+    const v = b[key];
+    if (typeof v === 'number' && v > cap) throw invalid(`${key} is ${v}, above this model's maximum output of ${cap} tokens.`, key);
+  }
 }
 
 function requireModel(body: Record<string, unknown>): string {
