@@ -1,11 +1,11 @@
 /**
- * buildApp(deps): the HTTP surface. Reading top to bottom: body parsing, the per-request
- * context and authentication (before any body is read), the routes, and the two places errors
- * are rendered. It never listens; main.ts does.
+ * buildApp(deps): the HTTP surface. Reading top to bottom: the listener's limits and path
+ * canonicalisation, body parsing, the per-request context and authentication (before any body
+ * is read), the routes, and the places errors are rendered. It never listens; main.ts does.
  */
 import { randomUUID } from 'node:crypto';
 import { isUtf8 } from 'node:buffer';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Kysely } from 'kysely';
 import type { AuditWriter } from './audit/writer.js';
@@ -25,10 +25,15 @@ import type { BudgetLedger } from './budget/ledger.js';
 import type { PolicyEngine } from './policy/engine.js';
 import type { RateLimiter } from './ratelimit/limiter.js';
 import type { ReviewQueue } from './review/queue.js';
-import { auditRequest, type AuditObserver } from './pipeline/audit.js';
+import type { AuditObserver } from './pipeline/audit.js';
 import type { GatewayMetrics } from './telemetry/metrics.js';
-import { RequestContext } from './pipeline/context.js';
 import { Pipeline } from './pipeline/run.js';
+import { canonicalUrl } from './edge/canonical-path.js';
+import { clientErrorHandler, frameworkErrors, receiving } from './edge/client-errors.js';
+import { limitConnections } from './edge/connections.js';
+import { EdgeGuard } from './edge/guard.js';
+import { contextOf } from './edge/request-context.js';
+import type { RequestContext } from './pipeline/context.js';
 import type { UpstreamClient } from './pipeline/forward.js';
 import { sendError } from './pipeline/respond.js';
 import type { RouteTable } from './pipeline/select-route.js';
@@ -74,20 +79,37 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export function buildApp(deps: GatewayDeps): FastifyInstance {
   const { config } = deps;
+  const server = config.server;
+  // Throttle and refusal sampling, shared by the hooks below, the admin API and the HTTP layer's own errors.
+  const edge = new EdgeGuard(deps);
   const app: FastifyInstance = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     // The audit trail records every request; a second log line per request would only cost time.
     logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: config.server.body_limit,
-    trustProxy: config.server.trust_proxy,
+    bodyLimit: server.body_limit,
+    trustProxy: server.trust_proxy,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    // Connections: a request (headers and body) must arrive within request_timeout (408), idle
+    // keep-alive sockets are closed; Node checks the timers every second, not every 30 s.
+    requestTimeout: server.request_timeout,
+    keepAliveTimeout: server.keep_alive_timeout,
+    maxRequestsPerSocket: server.max_requests_per_socket,
+    http: { headersTimeout: server.headers_timeout, connectionsCheckingInterval: Math.min(1000, server.headers_timeout) },
+    // One path for every decision: routing, authentication and the audit see the canonical path,
+    // matched without regard to case.
+    rewriteUrl: (req) => canonicalUrl(req.url ?? '/'),
+    routerOptions: { caseSensitive: false, ignoreDuplicateSlashes: true },
+    clientErrorHandler: clientErrorHandler(edge),
+    frameworkErrors: frameworkErrors(edge),
     // A client-supplied request id is kept when it is sane, so traces join up across services.
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : `req_${randomUUID().replaceAll('-', '')}`;
     },
   });
+  app.addHook('onClose', async () => edge.close());
+  limitConnections(app.server, { maxConnections: server.max_connections, maxPerIp: server.max_connections_per_ip, onRefused: () => deps.metrics.refusal('too_many_connections') });
   app.decorateRequest('ctx', null);
   // The stages get their dependencies member by member; GatewayDeps stays with the app and admin routes.
   const pipeline = new Pipeline({
@@ -117,6 +139,8 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
     const buf = body as Buffer;
     if (request.ctx) request.ctx.bodyBytes = buf.length;
+    // The body is in: a later timeout of this socket is not this request's.
+    receiving.delete(request.raw.socket);
     if (!isUtf8(buf)) return done(new GatewayError('invalid_encoding', 'The request body is not valid UTF-8.'), undefined);
     try {
       done(null, JSON.parse(buf.toString('utf8')));
@@ -125,55 +149,51 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
     }
   });
 
-  // Every /v1 request gets its context and is authenticated before its body is read.
+  // The decision follows the route the router matched (not the URL's spelling): every request
+  // a /v1 route serves is authenticated, before its body is read. Unknown paths get a context
+  // too, for their 404 and its audit record.
   app.addHook('onRequest', async (request) => {
-    if (!request.url.startsWith('/v1/')) return;
-    const ctx = newContext(request);
+    if ((request.originalUrl ?? request.url).length > server.max_url_length) {
+      request.ctx = contextOf(request);
+      throw new GatewayError('uri_too_long', `The request URL is longer than the gateway accepts (server.max_url_length, ${server.max_url_length}).`);
+    }
+    if (request.is404) {
+      request.ctx = contextOf(request);
+      return;
+    }
+    if (!request.routeOptions.url?.startsWith('/v1/')) return;
+    const ctx = contextOf(request);
     request.ctx = ctx;
-    await pipeline.authenticate(request);
+    receiving.set(request.raw.socket, ctx);
+    await pipeline.authenticate(request, edge.throttle);
+  });
+  app.addHook('onResponse', async (request) => {
+    receiving.delete(request.raw.socket);
   });
 
   surfaceRoutes(app, pipeline, { responses: deps.responses, responsesSettings: { store: config.responses.store, retentionMs: config.responses.retention } });
   modelsRoute(app, pipeline, config);
-  healthRoutes(app, deps);
-  adminApi(app, deps, [reviewRoutes, spendRoutes, policyRoutes, auditRoutes]);
+  healthRoutes(app, deps, edge);
+  adminApi(app, deps, edge, [reviewRoutes, spendRoutes, policyRoutes, auditRoutes]);
 
   app.setErrorHandler((err, request, reply) => {
     const gw = fromFastifyError(err);
     if (!(err instanceof GatewayError) && gw.code === 'internal_error') request.log.error({ err }, 'unhandled error');
     if (!request.ctx) {
       const { status, body } = toOpenAIError(gw);
-      return reply.code(status).send(body);
+      return reply.code(status).headers(gw.headers ?? {}).send(body);
     }
     sendError(reply, request.ctx, gw, surfaceOf(request)?.renderError);
-    auditRequest(request.ctx, deps);
+    edge.audit(request.ctx);
   });
 
   app.setNotFoundHandler((request, reply) => {
-    const gw = new GatewayError('unknown_endpoint', `Unknown endpoint: ${request.method} ${request.url.split('?')[0]}.`);
-    if (!request.ctx) {
-      const { status, body } = toOpenAIError(gw);
-      return reply.code(status).send(body);
-    }
-    sendError(reply, request.ctx, gw);
-    auditRequest(request.ctx, deps);
+    const ctx = (request.ctx ??= contextOf(request));
+    sendError(reply, ctx, new GatewayError('unknown_endpoint', `Unknown endpoint: ${request.method} ${ctx.endpoint.slice(0, 256)}.`));
+    edge.audit(ctx);
   });
 
   return app;
-}
-
-function newContext(request: FastifyRequest): RequestContext {
-  const h = request.headers;
-  const lang = h['x-stainless-lang'];
-  const sdk = typeof lang === 'string' ? `${lang}/${String(h['x-stainless-package-version'] ?? '?')}` : null;
-  return new RequestContext(
-    request.id,
-    request.url.split('?')[0]!,
-    request.method,
-    request.ip,
-    typeof h['user-agent'] === 'string' ? h['user-agent'].slice(0, 256) : null,
-    sdk,
-  );
 }
 
 /** Fastify's own errors (content type, body size, …) mapped to the catalog. */

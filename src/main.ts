@@ -13,11 +13,13 @@ import type { Logger } from 'pino';
 import { buildApp, type GatewayDeps } from './app.js';
 import type { GatewayIdentity } from './audit/record.js';
 import { AuditWriter } from './audit/writer.js';
+import { auditLostRequests } from './audit/recover.js';
 import { applyRetention } from './audit/retention.js';
 import { KeyDirectory } from './auth/directory.js';
 import { loadConfigFile, type GatewayConfig } from './config/load.js';
 import { startDemoUpstream, type DemoUpstream } from './demo/upstream.js';
 import { UpstreamClient } from './pipeline/forward.js';
+import { SHUTDOWN_ABORT } from './pipeline/run.js';
 import { RouteTable } from './pipeline/select-route.js';
 import { AlertNotifier } from './budget/alerts.js';
 import { MemoryBudgetLedger } from './budget/memory-ledger.js';
@@ -62,6 +64,24 @@ export interface StartOptions {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/** How long a shutdown waits for aborted requests, and then for the HTTP server, before moving on. */
+const SHUTDOWN_BOUND_MS = 5_000;
+
+/** Polls `done` every 10 ms for up to `ms`. */
+async function until(done: () => boolean, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!done() && Date.now() < deadline) await sleep(10);
+}
+
+/** One shutdown step; a failure is logged and the next step still runs. */
+async function step(logger: Logger, what: string, run: () => unknown): Promise<void> {
+  try {
+    await run();
+  } catch (err) {
+    logger.error({ err, step: what }, 'shutdown step failed');
+  }
+}
+
 export async function startGateway(options: StartOptions): Promise<RunningGateway> {
   const { config } = options;
   const logger = options.logger ?? createLogger();
@@ -105,6 +125,9 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
   // Requests held for review by a previous process are gone with it: close their items.
   const orphaned = await reviewStore.failPendingHolds('the gateway restarted while the request was held', Date.now());
   if (orphaned.length > 0) logger.warn({ reviews: orphaned.map((r) => r.id) }, 'held review items of a previous process marked failed');
+  // ...and every request a crash left without a final audit record (held or forwarded) gets one.
+  const lost = await auditLostRequests(db, audit, identity, orphaned);
+  if (lost > 0) logger.warn({ records: lost }, 'requests a crashed process left without a final audit record were recorded');
   const longestHold = Math.max(0, ...Object.values(config.policies).map((p) => p.review.timeout));
   const reservationTtlMs = config.server.upstream_timeout * config.routing.max_attempts + longestHold + 60_000;
   const metrics = new GatewayMetrics({
@@ -170,29 +193,38 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     (closing ??= (async () => {
       // Stop accepting, let in-flight requests finish (up to the grace period, then abort them:
       // each still writes its audit record), then drop keep-alive connections that Node does
-      // not consider idle, so a lingering client socket cannot hold the shutdown open.
-      const closed = app.close();
-      reviews.shutdown();
-      const deadline = Date.now() + config.server.shutdown_grace;
-      while (deps.inFlight.size > 0 && Date.now() < deadline) await sleep(20);
-      if (deps.inFlight.size > 0) {
-        logger.warn({ inFlight: deps.inFlight.size }, 'shutdown grace period over; aborting in-flight requests');
-        for (const abort of deps.inFlight) abort.abort();
-        while (deps.inFlight.size > 0) await sleep(5);
-      }
-      app.server.closeAllConnections();
-      clearInterval(retentionTimer);
+      // not consider idle, so a lingering client socket cannot hold the shutdown open. Every
+      // wait is bounded: the whole shutdown ends within shutdown_grace + 2 × SHUTDOWN_BOUND_MS,
+      // and the audit is flushed whatever happened before.
       try {
-        await closed;
+        const closed = app.close();
+        reviews.shutdown();
+        clearInterval(retentionTimer);
+        await until(() => deps.inFlight.size === 0, config.server.shutdown_grace);
+        if (deps.inFlight.size > 0) {
+          logger.warn({ inFlight: deps.inFlight.size }, 'shutdown grace period over; aborting in-flight requests');
+          for (const abort of deps.inFlight) abort.abort(SHUTDOWN_ABORT);
+          await until(() => deps.inFlight.size === 0, SHUTDOWN_BOUND_MS);
+          if (deps.inFlight.size > 0) logger.error({ inFlight: deps.inFlight.size }, 'in-flight requests did not end after their abort; closing anyway');
+        }
+        app.server.closeAllConnections();
+        const done = await Promise.race([
+          closed.then(
+            () => true,
+            (err: unknown) => (logger.error({ err }, 'closing the HTTP server failed'), true),
+          ),
+          sleep(SHUTDOWN_BOUND_MS).then(() => false),
+        ]);
+        if (!done) logger.error('the HTTP server did not close in time; closing the stores anyway');
       } finally {
-        await audit.close();
-        await alerts.flush();
-        budgets.close();
-        limiter.close();
-        await upstream.close();
-        await tracing.shutdown();
-        await demo?.close();
-        await db.destroy();
+        await step(logger, 'audit', () => audit.close());
+        await step(logger, 'alerts', () => alerts.flush());
+        await step(logger, 'budgets', () => budgets.close());
+        await step(logger, 'rate limiter', () => limiter.close());
+        await step(logger, 'upstream', () => upstream.close());
+        await step(logger, 'tracing', () => tracing.shutdown());
+        await step(logger, 'demo upstream', async () => demo?.close());
+        await step(logger, 'store', () => db.destroy());
       }
     })());
 

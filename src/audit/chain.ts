@@ -41,9 +41,11 @@ export interface StoredRow {
   input_tokens: number | null;
   output_tokens: number | null;
   cost_usd: number;
+  /** The worst case the request held against its budgets (counted for a decision row left without a final record). */
+  budget_reserved_usd: number;
   /** The whole record as JSON: every signal, including those without a column. */
   record: string;
-  /** `request`, `decision` (strict mode) or `retention` (an event). */
+  /** `request`, `decision` and `cost` (strict mode), or `retention` (an event). */
   kind: string;
   /** One chain per tenant ('_' for unauthenticated requests). */
   chain: string;
@@ -100,6 +102,7 @@ const MIRRORED: [keyof StoredRow, string][] = [
   ['input_tokens', 'input_tokens'],
   ['output_tokens', 'output_tokens'],
   ['cost_usd', 'cost_usd'],
+  ['budget_reserved_usd', 'budget_reserved_usd'],
 ];
 
 /**
@@ -133,7 +136,8 @@ export function verifyChain(chain: string, rows: Iterable<StoredRow>): ChainVerd
       const json = JSON.parse(row.record) as Record<string, unknown>;
       for (const [column, field] of MIRRORED) {
         const stored = row[column];
-        const hashed = json[field] ?? null;
+        // Records written before the reserved amount was a column have none: the migration stored 0.
+        const hashed = json[field] ?? (column === 'budget_reserved_usd' ? 0 : null);
         if (column === 'stream' ? Boolean(stored) !== Boolean(hashed) : stored !== hashed) return fail(row, `column ${column} differs from the hashed record (edited)`);
       }
       if (Boolean(row.stream) !== Boolean(json.stream)) return fail(row, 'column stream differs from the hashed record (edited)');

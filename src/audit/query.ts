@@ -17,7 +17,7 @@ export interface AuditFilter {
   since?: number;
   until?: number;
   decisionId?: string;
-  /** Include strict mode's `decision` rows and retention events (default: finished requests only). */
+  /** Include strict mode's `decision` and `cost` rows and retention events (default: finished requests only). */
   allKinds?: boolean;
   limit?: number;
   /** From a previous page's `next_cursor`. */
@@ -72,6 +72,9 @@ export async function* exportAudit(db: Kysely<SqliteTables>, f: Omit<AuditFilter
   }
 }
 
+/** Cell starts that spreadsheets read as a formula: = + - @ tab CR. */
+const FORMULA_START = /^[=+\-@\t\r]/;
+
 /** One CSV line per record; nested values (lists, objects) as JSON text. */
 export function csvHeader(fields: readonly string[]): string {
   return fields.join(',');
@@ -82,7 +85,9 @@ export function csvLine(record: Record<string, unknown>, fields: readonly string
     .map((f) => {
       const v = record[f];
       if (v === null || v === undefined) return '';
-      const text = typeof v === 'object' ? JSON.stringify(v) : String(v);
+      let text = typeof v === 'object' ? JSON.stringify(v) : String(v);
+      // A text cell a spreadsheet would run as a formula is prefixed with a quote (OWASP CSV injection).
+      if (typeof v === 'string' && FORMULA_START.test(text)) text = `'${text}`;
       return /[",\n\r]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
     })
     .join(',');

@@ -13,8 +13,12 @@ export interface GatewayIdentity {
 }
 
 export interface AuditRecord {
-  /** `request`: the record of a finished request; `decision`: strict mode's record written before forwarding. */
-  kind: 'request' | 'decision';
+  /**
+   * `request`: the record of a finished request. Strict mode also commits `decision` before
+   * forwarding and `cost` (what the request cost) before the answer ends, so a crash cannot
+   * lose what a budget was charged.
+   */
+  kind: 'request' | 'decision' | 'cost';
   decision_id: string;
   request_id: string;
   received_at: string;
@@ -111,6 +115,7 @@ export interface AuditRecord {
   tool_calls_count: number;
   client_disconnected: boolean;
   stream_interrupted: boolean;
+  refusals_summarised: number | null;
   http_status: number;
   error_code: string | null;
   error_type: string | null;
@@ -119,7 +124,13 @@ export interface AuditRecord {
   config_version: string;
 }
 
-const ms = (v: number) => Math.round(v * 1000) / 1000;
+const ms = (v: number) => Math.round(finite(v) * 1000) / 1000;
+/**
+ * Numbers in a record are finite: NaN and Infinity serialise to null in JSON while the indexed
+ * column keeps the number (or refuses it), which chain verification would report as an edit.
+ */
+const finite = (v: number) => (Number.isFinite(v) ? v : 0);
+const finiteOrNull = (v: number | null | undefined) => (v === null || v === undefined ? null : finite(v));
 
 export function buildAuditRecord(ctx: RequestContext, gateway: GatewayIdentity, kind: AuditRecord['kind'] = 'request'): AuditRecord {
   const p = ctx.principal;
@@ -155,7 +166,7 @@ export function buildAuditRecord(ctx: RequestContext, gateway: GatewayIdentity, 
     system_prompt_present: f?.systemPromptPresent ?? null,
     input_hash: f?.inputHash ?? null,
     input_chars: f?.inputChars ?? null,
-    input_tokens_estimated: f ? ctx.inputTokensEstimated : null,
+    input_tokens_estimated: f ? finite(ctx.inputTokensEstimated) : null,
     max_tokens: f?.maxTokens ?? null,
     temperature: f?.temperature ?? null,
     top_p: f?.topP ?? null,
@@ -167,7 +178,7 @@ export function buildAuditRecord(ctx: RequestContext, gateway: GatewayIdentity, 
     policy_outcome: ctx.outcome,
     policy_version: ctx.policyVersion,
     matched_rules: ctx.matchedRules,
-    risk_score: ctx.riskScore,
+    risk_score: finite(ctx.riskScore),
     risk_factors: pr?.riskFactors ?? [],
     policy_name: ctx.policyName,
     shadow_outcome: pr?.shadowOutcome ?? null,
@@ -175,7 +186,7 @@ export function buildAuditRecord(ctx: RequestContext, gateway: GatewayIdentity, 
     pii_types: pr?.signals.pii_types ?? [],
     secrets_detected: pr?.signals.secrets_detected ?? false,
     secret_types: pr?.signals.secret_types ?? [],
-    injection_score: pr?.signals.injection_score ?? 0,
+    injection_score: finite(pr?.signals.injection_score ?? 0),
     blocked_terms: pr?.signals.blocked_terms ?? [],
     redactions: pr?.redactions.length ?? 0,
     redaction_types: pr ? [...new Set(pr.redactions.map((r) => r.type))] : [],
@@ -187,8 +198,8 @@ export function buildAuditRecord(ctx: RequestContext, gateway: GatewayIdentity, 
     review_decision: ctx.review?.decision ?? null,
     reviewer: ctx.review?.reviewer ?? null,
     review_wait_ms: ctx.review ? ctx.review.waitMs : null,
-    cost_estimated_usd: ctx.costEstimatedUsd,
-    budget_reserved_usd: ctx.budgetReservedUsd,
+    cost_estimated_usd: finite(ctx.costEstimatedUsd),
+    budget_reserved_usd: finite(ctx.budgetReservedUsd),
     budget_scope_hit: ctx.budgetScopeHit,
     budget_remaining_usd: ctx.budgetRemainingUsd,
     budget_utilization: ctx.budgetUtilization,
@@ -196,11 +207,11 @@ export function buildAuditRecord(ctx: RequestContext, gateway: GatewayIdentity, 
     ratelimit_wait_ms: Math.round(ctx.rateLimitWaitMs),
     ratelimit_remaining_requests: ctx.rateLimitRemainingRequests,
     ratelimit_remaining_tokens: ctx.rateLimitRemainingTokens,
-    cost_usd: ctx.costUsd,
-    input_tokens: ctx.usage?.inputTokens ?? null,
-    output_tokens: ctx.usage?.outputTokens ?? null,
-    cached_tokens: ctx.usage?.cachedTokens ?? null,
-    reasoning_tokens: ctx.usage?.reasoningTokens ?? null,
+    cost_usd: finite(ctx.costUsd),
+    input_tokens: finiteOrNull(ctx.usage?.inputTokens),
+    output_tokens: finiteOrNull(ctx.usage?.outputTokens),
+    cached_tokens: finiteOrNull(ctx.usage?.cachedTokens),
+    reasoning_tokens: finiteOrNull(ctx.usage?.reasoningTokens),
     usage_estimated: ctx.usageEstimated,
     price_input_per_mtok: route?.price.input ?? null,
     price_output_per_mtok: route?.price.output ?? null,
@@ -225,6 +236,7 @@ export function buildAuditRecord(ctx: RequestContext, gateway: GatewayIdentity, 
     tool_calls_count: ctx.toolCallsCount,
     client_disconnected: ctx.clientDisconnected,
     stream_interrupted: ctx.streamInterrupted,
+    refusals_summarised: ctx.refusalsSummarised,
     http_status: ctx.httpStatus,
     error_code: ctx.error?.code ?? null,
     error_type: ctx.error?.type ?? null,

@@ -5,6 +5,7 @@
  */
 import { sql, type Kysely } from 'kysely';
 import { periodStart } from '../budget/periods.js';
+import { chargedRows, chargedUsd } from './charged.js';
 import type { SqliteTables } from '../store/sqlite/database.js';
 
 export interface SpendRow {
@@ -29,8 +30,7 @@ export interface SpendQuery {
 const BUCKET_MS = 15 * 60_000;
 
 export async function spendReport(db: Kysely<SqliteTables>, q: SpendQuery): Promise<SpendRow[]> {
-  let query = db
-    .selectFrom('audit_records')
+  let query = chargedRows(db)
     .select([
       sql<number>`(received_at / ${BUCKET_MS}) * ${BUCKET_MS}`.as('bucket'),
       'tenant_id',
@@ -40,11 +40,11 @@ export async function spendReport(db: Kysely<SqliteTables>, q: SpendQuery): Prom
       sql<number>`count(*)`.as('requests'),
       sql<number>`coalesce(sum(input_tokens), 0)`.as('input_tokens'),
       sql<number>`coalesce(sum(output_tokens), 0)`.as('output_tokens'),
-      sql<number>`coalesce(sum(cost_usd), 0)`.as('cost_usd'),
+      sql<number>`coalesce(sum(${chargedUsd}), 0)`.as('cost_usd'),
     ])
     .where('received_at', '>=', q.since)
     .where('tenant_id', 'is not', null)
-    .where('kind', '=', 'request') // strict mode's pre-forwarding rows would count requests twice
+    // One row per request: a final record, or what strict mode committed before a crash lost it.
     .groupBy(['bucket', 'tenant_id', 'team_id', 'agent_id', 'model_resolved']);
   if (q.until !== undefined) query = query.where('received_at', '<', q.until);
   if (q.tenantId) query = query.where('tenant_id', '=', q.tenantId);

@@ -1,8 +1,10 @@
 /**
  * Rebuilds the in-memory ledger's spend from the audit trail at start: for every configured
- * budget scope, the cost of its requests since its current period began.
+ * budget scope, what its requests charged since its current period began — including requests
+ * whose final record a crash lost (see audit/charged.ts), so no budget is spent twice.
  */
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
+import { chargedRows, chargedUsd } from '../audit/charged.js';
 import type { GatewayConfig } from '../config/load.js';
 import type { SqliteTables } from '../store/sqlite/database.js';
 import type { BudgetScope } from './ledger.js';
@@ -28,13 +30,11 @@ export async function seedLedgerFromAudit(db: Kysely<SqliteTables>, config: Gate
     }
   }
   for (const { scope, tenant, column, value } of scopes) {
-    const row = await db
-      .selectFrom('audit_records')
-      .select((eb) => eb.fn.coalesce(eb.fn.sum<number>('cost_usd'), eb.lit(0)).as('spent'))
-      .where('tenant_id', '=', tenant)
-      .where('kind', '=', 'request')
-      .where(column, '=', value)
-      .where('received_at', '>=', periodStart(scope.period, now, tz))
+    const row = await chargedRows(db)
+      .select(sql<number>`coalesce(sum(${chargedUsd}), 0)`.as('spent'))
+      .where('a.tenant_id', '=', tenant)
+      .where(`a.${column}`, '=', value)
+      .where('a.received_at', '>=', periodStart(scope.period, now, tz))
       .executeTakeFirst();
     const spent = Number(row?.spent ?? 0);
     if (spent > 0) ledger.seed(scope, spent);

@@ -13,6 +13,18 @@
  * message has a `name`) and 3 for priming the reply. Images: a flat 765 tokens per image part
  * (OpenAI's cost of a 1024x1024 high-detail image) — an approximation; the real cost depends on
  * size, detail and provider. Other non-text parts (audio, files) are not counted.
+ *
+ * Bounded work (OpenAI family): BPE time grows with the square of a pre-token's length, so a
+ * long run without spaces (CJK, "aaaa…") could hold the event loop for minutes. Texts are
+ * therefore counted in pieces of at most `PIECE_CHARS` (512) characters, cut before a space when
+ * one lies in the piece's second half (where the tokenizer splits anyway, so prose counts the
+ * same), else cut hard (a long run may then count a token or two more per cut). And a request
+ * gets an exact-counting budget of `EXACT_WORK_PER_REQUEST` (262,144) units, where an ASCII
+ * character costs 1 and any other UTF-16 unit `NON_ASCII_WORK` (32), since the tokenizer is
+ * ~100x slower on rare non-Latin text: 256k chars of English or 8k of CJK are counted exactly
+ * (tens of ms at worst). Texts past the budget are estimated as ceil(ASCII chars / 4) + 1 token
+ * per non-ASCII UTF-16 unit — close for English, generous for most other scripts, and up to ~2x
+ * low for rare CJK ideographs (which may take 2 tokens each).
  */
 import { createRequire } from 'node:module';
 
@@ -68,16 +80,75 @@ export function preloadTokenizerFor(upstreamModel: string): void {
   if (name) encoder(name);
 }
 
+/** Longest piece handed to the tokenizer at once (its cost grows with the square of a pre-token's length). */
+export const PIECE_CHARS = 512;
+/** Exact-counting work per request (see the header); beyond it, `roughTokens` estimates. */
+export const EXACT_WORK_PER_REQUEST = 262_144;
+/** Work units of one non-ASCII UTF-16 unit (an ASCII char is 1). */
+export const NON_ASCII_WORK = 32;
+
 /** Accumulates text tokens (OpenAI) or characters (approximated families) without building one big string. */
 class Counter {
   tokens = 0;
   chars = 0;
+  private exactLeft = EXACT_WORK_PER_REQUEST;
   constructor(private readonly enc: Encoder | undefined) {}
   text(s: string): void {
     if (s.length === 0) return;
-    if (this.enc) this.tokens += s.length < CACHE_MIN_CHARS ? this.enc.countTokens(s, PLAIN_TEXT) : cachedCount(this.enc, s);
-    else this.chars += s.length;
+    if (!this.enc) {
+      this.chars += s.length;
+      return;
+    }
+    const known = s.length < CACHE_MIN_CHARS ? undefined : cachedCount(this.enc, s, false);
+    if (known !== undefined) {
+      this.tokens += known;
+      return;
+    }
+    const ascii = asciiCount(s);
+    const work = ascii + (s.length - ascii) * NON_ASCII_WORK;
+    if (work <= this.exactLeft) {
+      this.exactLeft -= work;
+      this.tokens += s.length < CACHE_MIN_CHARS ? countPieces(this.enc, s) : cachedCount(this.enc, s, true)!;
+    } else {
+      this.exactLeft = 0; // later short texts are estimated too, so the budget is a hard bound
+      this.tokens += Math.ceil(ascii / 4) + (s.length - ascii);
+    }
   }
+}
+
+/** Exact-ish count in pieces of at most PIECE_CHARS, cut before a space where possible (see the header). */
+function countPieces(enc: Encoder, s: string): number {
+  if (s.length <= PIECE_CHARS) return enc.countTokens(s, PLAIN_TEXT);
+  let n = 0;
+  let i = 0;
+  while (i < s.length) {
+    let end = Math.min(s.length, i + PIECE_CHARS);
+    if (end < s.length) {
+      let cut = end;
+      while (cut > i + PIECE_CHARS / 2 && !(s.charCodeAt(cut) === 32 && s.charCodeAt(cut - 1) !== 32)) cut--;
+      if (cut > i + PIECE_CHARS / 2) end = cut;
+      else if (isLowSurrogate(s.charCodeAt(end))) end--; // never split a surrogate pair
+    }
+    n += enc.countTokens(s.slice(i, end), PLAIN_TEXT);
+    i = end;
+  }
+  return n;
+}
+
+function isLowSurrogate(c: number): boolean {
+  return c >= 0xdc00 && c <= 0xdfff;
+}
+
+/** The documented estimate beyond the exact budget: ceil(ASCII / 4) + one token per non-ASCII UTF-16 unit. */
+export function roughTokens(s: string): number {
+  const ascii = asciiCount(s);
+  return Math.ceil(ascii / 4) + (s.length - ascii);
+}
+
+function asciiCount(s: string): number {
+  let ascii = 0;
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) < 128) ascii++;
+  return ascii;
 }
 
 /**
@@ -90,12 +161,13 @@ const CACHE_MAX_CHARS = 4_000_000;
 const countCache = new Map<Encoder, Map<string, number>>();
 let cachedChars = 0;
 
-function cachedCount(enc: Encoder, s: string): number {
+/** The remembered count of `s`; when unknown, counts and remembers it if `count`, else undefined. */
+function cachedCount(enc: Encoder, s: string, count: boolean): number | undefined {
   let cache = countCache.get(enc);
   if (!cache) countCache.set(enc, (cache = new Map()));
   let n = cache.get(s);
-  if (n === undefined) {
-    n = enc.countTokens(s, PLAIN_TEXT);
+  if (n === undefined && count) {
+    n = countPieces(enc, s);
     if (cachedChars + s.length > CACHE_MAX_CHARS) {
       for (const c of countCache.values()) c.clear();
       cachedChars = 0;

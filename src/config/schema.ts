@@ -185,8 +185,29 @@ export const ConfigSchema = z
         connect_timeout: Duration.default(10_000).describe('Time allowed to open a connection to an upstream.'),
         shutdown_grace: Duration.default(30_000).describe('On SIGTERM, how long in-flight requests may finish before the process exits.'),
         trust_proxy: z.boolean().default(false).describe('Take the client IP from X-Forwarded-For (only behind a trusted proxy).'),
+        request_timeout: Duration.default(60_000).describe('Time allowed to receive a whole request (headers and body); a slower client gets 408 and is disconnected.'),
+        headers_timeout: Duration.default(20_000).describe('Time allowed to receive the request headers (at most request_timeout).'),
+        keep_alive_timeout: Duration.default(5_000).describe('An idle keep-alive connection is closed after this long.'),
+        max_requests_per_socket: z.number().int().min(0).default(1000).describe('Requests served on one keep-alive connection before it is closed (0: no limit).'),
+        max_connections: z.number().int().positive().default(10_000).describe('Open client connections the gateway accepts in total; more are refused.'),
+        max_connections_per_ip: z.number().int().positive().default(256).describe('Open client connections from one client address; more are refused (503).'),
+        max_url_length: z.number().int().min(64).default(8192).describe('Longest request URL accepted; longer ones get 414.'),
+        auth_throttle: z
+          .object({
+            max_failures: z.number().int().positive().default(20).describe('Failed authentications allowed per client IP, and per key prefix, within `window`.'),
+            window: Duration.default(60_000).describe('The window over which failed authentications are counted.'),
+            block: Duration.default(60_000).describe('How long a client IP or key prefix over the limit is refused (429 too_many_auth_failures, with Retry-After).'),
+            key_prefix_length: z.number().int().positive().default(12).describe('Characters of a presented key that identify its prefix for throttling.'),
+            max_tracked: z.number().int().positive().default(10_000).describe('Client IPs and key prefixes tracked at once; the oldest are forgotten beyond this.'),
+            audit_sample: z.number().int().min(0).default(10).describe('Refusals of unauthenticated requests fully audited per client IP per audit_interval; the rest are counted into one summary record per interval.'),
+            audit_interval: Duration.default(60_000).describe('The interval of audit sampling for unauthenticated refusals.'),
+          })
+          .strict()
+          .prefault({})
+          .describe('Throttling of failed authentication (/v1 keys and admin tokens) and audit sampling of unauthenticated refusals.'),
       })
       .strict()
+      .refine((s) => s.headers_timeout <= s.request_timeout, { message: 'headers_timeout must not exceed request_timeout', path: ['headers_timeout'] })
       .prefault({})
       .describe('The HTTP listener.'),
     storage: z
@@ -203,7 +224,7 @@ export const ConfigSchema = z
         durability: z
           .enum(['batched', 'strict'])
           .default('batched')
-          .describe('batched: group commits off the hot path (a crash loses at most flush_interval of records); strict: a decision record is durable before any request is forwarded.'),
+          .describe('batched: group commits off the hot path (a crash loses at most flush_interval of records and their spend); strict: a decision record (with the reserved worst case) is durable before any request is forwarded, and its cost before the answer ends.'),
         store_content: z.boolean().default(false).describe('Store prompt and completion text in audit records (as forwarded: with redactions applied). Default: only hashes and sizes.'),
         retention_days: z.number().int().positive().optional().describe("Delete records older than this many days (hourly; each run is recorded in the tenant's hash chain). Unset: keep forever."),
         spool_file: z.string().optional().describe('Where records go while the store cannot take them; replayed when it can. Default: audit-spool.jsonl beside the SQLite file.'),

@@ -17,3 +17,21 @@ export function auditRequest(ctx: RequestContext, deps: { audit: AuditWriter; id
   deps.audit.append(record);
   deps.observeRecord(record);
 }
+
+/**
+ * Strict durability, just before an answer's last bytes go out: commits what the request cost
+ * (a `cost` record), so a kill -9 between the answer and the queued final record cannot give the
+ * money back to the budget. Batched mode writes nothing here: its loss window covers spend.
+ * Never throws (the writer spools what the store refuses).
+ */
+export async function commitCost(ctx: RequestContext, deps: { audit: AuditWriter; identity: GatewayIdentity }, strict: boolean): Promise<void> {
+  if (!strict || !ctx.route || ctx.audited) return;
+  meter(ctx);
+  // Content is kept by the final record only.
+  const record: AuditRecord = { ...buildAuditRecord(ctx, deps.identity, 'cost'), prompt: null, completion: null };
+  try {
+    await deps.audit.writeNow(record);
+  } catch {
+    // Not even the spool took it: the decision record still counts the reserved worst case.
+  }
+}

@@ -114,6 +114,8 @@ export class RequestContext {
   toolCallsCount = 0;
   clientDisconnected = false;
   streamInterrupted = false;
+  /** On the one audited refusal that stands for several unaudited ones (audit sampling): how many. */
+  refusalsSummarised: number | null = null;
 
   /** Prompt and completion text for the audit, only when the tenant stores content (else null). */
   storedPrompt: unknown = null;

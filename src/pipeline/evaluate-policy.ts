@@ -12,7 +12,8 @@ import type { RequestContext } from './context.js';
 
 /**
  * `body` is the client's wire body and `segments` lists the text in it (paths into `body`), so
- * redactions land in what is forwarded whatever the inbound API.
+ * redactions land in what is forwarded whatever the inbound API. Without a policy it returns at
+ * once (no await on the hot path).
  */
 export function evaluatePolicy<B extends object>(
   ctx: RequestContext,
@@ -21,9 +22,13 @@ export function evaluatePolicy<B extends object>(
   engine: PolicyEngine,
   endpoint: 'chat' | 'embeddings',
   model: string,
-): B {
+): B | Promise<B> {
   const policy = engine.policyFor(ctx.principal!);
   if (!policy) return body;
+  return judge(ctx, body, segments, policy, endpoint, model);
+}
+
+async function judge<B extends object>(ctx: RequestContext, body: B, segments: (body: B) => TextSegment[], policy: CompiledPolicy, endpoint: 'chat' | 'embeddings', model: string): Promise<B> {
   const p = ctx.principal!;
   const f = ctx.facts!;
   const input: PolicyInput = {
@@ -41,7 +46,8 @@ export function evaluatePolicy<B extends object>(
     hasImages: f.hasImages,
     endUser: f.endUser,
   };
-  const result = policy.evaluate(input);
+  // Large bodies are scanned in slices with event-loop turns in between (scan-slices.ts).
+  const result = await policy.evaluateInSlices(input);
   ctx.policy = { compiled: policy, input };
   recordPolicyResult(ctx, result);
   if (result.outcome === 'BLOCK') {

@@ -33,6 +33,8 @@ export interface Exchange {
   readonly reply: FastifyReply;
   readonly abort: AbortController;
   readonly signal: AbortSignal;
+  /** Strict durability: commits what the request cost before its answer's last bytes (no-op in batched mode). */
+  readonly commitCost: () => Promise<void>;
 }
 
 const SSE_HEADERS = {
@@ -73,7 +75,7 @@ export async function forwardChat(x: Exchange, upstream: UpstreamClient, routes:
     };
     const translator = native ? native.observeStream(route.target) : route.adapter.chatStream(route.target);
     const encoder = surface.streamEncoder(x.wire, { clientWantsUsage: ctx.clientWantsUsage, inputTokens: ctx.inputTokensEstimated });
-    await pipeStream(ctx, route, answer.res, reply.raw, writeHead, x.abort, { translator, encoder, native: native !== undefined });
+    await pipeStream(ctx, route, answer.res, reply.raw, writeHead, x.abort, { translator, encoder, native: native !== undefined }, x.commitCost);
     // Kept before this function returns: the client's next turn cannot arrive before it.
     const final = native ? translator.final : encoder.final;
     if (final !== undefined && !ctx.error) surface.conversation?.save(x.wire, final, answeredBy(ctx, route, native));
@@ -96,6 +98,7 @@ export async function forwardChat(x: Exchange, upstream: UpstreamClient, routes:
     body = rendered === json ? text : JSON.stringify(rendered);
   }
   surface.conversation?.save(x.wire, rendered, answeredBy(ctx, route, native));
+  await x.commitCost();
   reply.headers(omegaHeaders(ctx)).type('application/json').send(body);
 }
 
@@ -114,6 +117,7 @@ export async function forwardEmbeddings(x: Exchange, upstream: UpstreamClient, r
   const embeddings = route.adapter.embeddingsResponse!(json, route.target, body);
   ctx.usage = usageFromOpenAI(embeddings.usage);
   meter(ctx);
+  await x.commitCost();
   const rendered = surface.renderEmbeddings(embeddings, x.wire);
   x.reply
     .headers(omegaHeaders(ctx))

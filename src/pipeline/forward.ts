@@ -131,8 +131,9 @@ export interface StreamOutput {
 
 /**
  * Pipes a provider's event stream (already checked by `checkStreamAnswer`) to the client. Calls
- * `writeHead` just before the first byte goes out. Never throws: a failure ends the stream with
- * an error frame in the client's API shape and is recorded on ctx.
+ * `writeHead` just before the first byte goes out, and `beforeEnd` just before the last (strict
+ * durability commits the cost there). Never throws: a failure ends the stream with an error
+ * frame in the client's API shape and is recorded on ctx.
  */
 export async function pipeStream(
   ctx: RequestContext,
@@ -142,6 +143,7 @@ export async function pipeStream(
   writeHead: () => void,
   abort: AbortController,
   { translator, encoder, native }: StreamOutput,
+  beforeEnd: () => Promise<void> = async () => undefined,
 ): Promise<void> {
   const outputHash = createHash('sha256');
   // Events parsed from one upstream read are written in one go: no waiting, fewer syscalls.
@@ -199,15 +201,19 @@ export async function pipeStream(
     }
     if (translator.error) throw translator.error;
     if (scanner) ctx.responsePolicyResult = scanner.result();
+    await beforeEnd();
     out.end(native ? pending : pending + encoder.end());
   } catch (err) {
     ctx.streamInterrupted = true;
     if (ctx.clientDisconnected) {
       ctx.upstreamError ??= 'client disconnected; upstream request aborted';
     } else {
-      const gw = err instanceof GatewayError ? err : transportError(ctx, route, err);
+      // A shutdown's abort carries its own catalog error (pipeline/run.ts SHUTDOWN_ABORT).
+      const reason: unknown = abort.signal.aborted ? abort.signal.reason : undefined;
+      const gw = err instanceof GatewayError ? err : reason instanceof GatewayError ? reason : transportError(ctx, route, err);
       ctx.upstreamError = gw.message;
       ctx.error = gw;
+      await beforeEnd().catch(() => undefined);
       out.end(pending + encoder.error(gw));
     }
     res.body.destroy();

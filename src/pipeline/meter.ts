@@ -11,14 +11,36 @@ export function estimateTokens(chars: number): number {
   return Math.ceil(chars / 4);
 }
 
+/** No single answer is billed for more tokens than this per field; larger reports are clamped. */
+export const MAX_USAGE_TOKENS = 10_000_000;
+
+/**
+ * A provider-reported token count: a finite, non-negative number, rounded up to an integer and
+ * capped. Anything else (a string, null, a negative, NaN, Infinity from `1e400`) is not a count.
+ */
+function tokenCount(v: unknown): number | undefined {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) return undefined;
+  return Math.min(Math.ceil(v), MAX_USAGE_TOKENS);
+}
+
+/**
+ * Reads a provider's usage (every adapter reports it in the OpenAI shape). Usage that is not a
+ * valid count returns undefined, so the meter bills the gateway's own estimate instead: cost
+ * is never NaN or Infinity, and a bogus report cannot zero a bill.
+ */
 export function usageFromOpenAI(u: CompletionUsage | { prompt_tokens?: number; total_tokens?: number } | null | undefined): Usage | undefined {
-  if (!u) return undefined;
-  const usage = u as Partial<CompletionUsage>;
+  if (!u || typeof u !== 'object') return undefined;
+  const usage = u as Partial<Record<keyof CompletionUsage, unknown>>;
+  const input = tokenCount(usage.prompt_tokens);
+  // Embeddings report no completion tokens; a chat answer's explicit null is no count.
+  const output = usage.completion_tokens === undefined ? 0 : tokenCount(usage.completion_tokens);
+  if (input === undefined || output === undefined) return undefined;
+  const details = (v: unknown, key: string) => (v && typeof v === 'object' ? tokenCount((v as Record<string, unknown>)[key]) : undefined) ?? 0;
   return {
-    inputTokens: usage.prompt_tokens ?? 0,
-    outputTokens: usage.completion_tokens ?? 0,
-    cachedTokens: usage.prompt_tokens_details?.cached_tokens ?? 0,
-    reasoningTokens: usage.completion_tokens_details?.reasoning_tokens ?? 0,
+    inputTokens: input,
+    outputTokens: output,
+    cachedTokens: Math.min(details(usage.prompt_tokens_details, 'cached_tokens'), input),
+    reasoningTokens: Math.min(details(usage.completion_tokens_details, 'reasoning_tokens'), output),
   };
 }
 

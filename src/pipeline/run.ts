@@ -12,6 +12,7 @@ import type { GatewayIdentity } from '../audit/record.js';
 import { buildAuditRecord } from '../audit/record.js';
 import type { AuditWriter } from '../audit/writer.js';
 import type { KeyDirectory, Principal } from '../auth/directory.js';
+import type { AuthThrottle } from '../edge/auth-throttle.js';
 import type { AlertNotifier } from '../budget/alerts.js';
 import type { BudgetLedger } from '../budget/ledger.js';
 import { estimateInputTokens } from '../budget/tokens.js';
@@ -21,8 +22,9 @@ import { GatewayError } from '../errors.js';
 import type { PolicyEngine } from '../policy/engine.js';
 import type { RateLimiter } from '../ratelimit/limiter.js';
 import type { ReviewQueue } from '../review/queue.js';
+import { checkJsonBounds, checkMaxTokens } from '../surfaces/input-bounds.js';
 import type { RenderedError, Surface } from '../surfaces/surface.js';
-import { auditRequest, type AuditObserver } from './audit.js';
+import { auditRequest, commitCost, type AuditObserver } from './audit.js';
 import { authenticate } from './authenticate.js';
 import type { RequestContext } from './context.js';
 import { evaluatePolicy } from './evaluate-policy.js';
@@ -74,6 +76,11 @@ interface Stage {
 /** nginx's convention for "client closed the request", used in the audit only. */
 const CLIENT_CLOSED_REQUEST = 499;
 
+/** The abort reason of requests a shutdown ends past its grace period (main.ts close()). */
+export const SHUTDOWN_ABORT = new GatewayError('shutting_down', 'The gateway is shutting down; the request was aborted before it finished.');
+/** `upstream_error` of a request ended by a shutdown (docs/audit-signals.md). */
+const ABORTED_BY_SHUTDOWN = 'aborted by gateway shutdown';
+
 export class Pipeline {
   /** The order of the pipeline, after authentication (which runs before the body is read). */
   readonly stages: readonly Stage[];
@@ -87,7 +94,7 @@ export class Pipeline {
       { name: 'conversation', run: conversation },
       { name: 'count', run: count },
       { name: 'rate-limit', run: (x) => (rateLimitRules(x.ctx.principal!, x.model!.publicModel).length > 0 ? enforceRateLimits(x.ctx, d.limiter, x.model!.publicModel, s.rateLimitMaxWaitMs, x.signal) : undefined) },
-      { name: 'policy', run: (x) => void (x.wire = evaluatePolicy(x.ctx, x.wire, (w) => x.surface.segments(w), d.policy, x.surface.kind, x.model!.publicModel)) },
+      { name: 'policy', run: (x) => policy(x, d.policy) },
       { name: 'budget', run: (x) => (budgetScopes(x.ctx.principal!).length > 0 ? reserveBudget(x.ctx, d.budgets, x.chain, s.reservationTtlMs) : undefined) },
       { name: 'review', run: (x) => (x.ctx.outcome === 'REVIEW' ? holdForReview(x.ctx, d.reviews, x.wire, x.model!.publicModel, x.signal) : undefined) },
       { name: 'store-content', run: (x) => storeContent(x, s.storeContent) },
@@ -96,9 +103,9 @@ export class Pipeline {
     ];
   }
 
-  /** Stage 0, run by the onRequest hook before any body is read: the key resolves to a principal, or 401. */
-  async authenticate(request: FastifyRequest): Promise<void> {
-    request.ctx!.principal = await authenticate(request.headers, this.deps.keys);
+  /** Stage 0, run by the onRequest hook before any body is read: the key resolves to a principal, or 401 (429 when throttled). */
+  async authenticate(request: FastifyRequest, throttle: AuthThrottle): Promise<void> {
+    request.ctx!.principal = await authenticate(request.headers, request.ip, this.deps.keys, throttle);
   }
 
   /** The public models `principal` may use (the model list). */
@@ -135,52 +142,73 @@ export class Pipeline {
   /** Runs one request of `surface` through every stage; answers and audits it exactly once. */
   async run(surface: Surface, request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const { deps } = this;
-    const ctx = request.ctx!;
-    ctx.surface = surface.name;
+    // Registered before anything can throw and removed on every path, so a shutdown never
+    // waits for a request that is already over.
     const abort = new AbortController();
+    deps.inFlight.add(abort);
+    try {
+      const ctx = request.ctx;
+      // The authentication hook gives every /v1 route a context; without one nothing may run.
+      if (!ctx?.principal) throw new GatewayError('internal_error', 'The gateway hit an internal error. The request id identifies it in the logs.');
+      ctx.surface = surface.name;
+      const query = request.url.indexOf('?');
+      const x: Exchange = {
+        ctx,
+        surface,
+        inbound: { headers: request.headers, query: query < 0 ? '' : request.url.slice(query + 1) },
+        raw: request.body,
+        wire: {},
+        model: undefined,
+        chain: [],
+        reply,
+        abort,
+        signal: abort.signal,
+        commitCost: () => commitCost(ctx, deps, deps.settings.strictAudit),
+      };
+      await this.runStages(x, request);
+    } finally {
+      deps.inFlight.delete(abort);
+    }
+  }
+
+  private async runStages(x: Exchange, request: FastifyRequest): Promise<void> {
+    const { deps } = this;
+    const { ctx, abort, reply } = x;
     const onClose = () => {
-      if (!reply.raw.writableFinished) {
+      if (!reply.raw.writableFinished && abort.signal.reason !== SHUTDOWN_ABORT) {
         ctx.clientDisconnected = true;
         abort.abort();
       }
     };
     reply.raw.on('close', onClose);
-    deps.inFlight.add(abort);
-    const query = request.url.indexOf('?');
-    const x: Exchange = {
-      ctx,
-      surface,
-      inbound: { headers: request.headers, query: query < 0 ? '' : request.url.slice(query + 1) },
-      raw: request.body,
-      wire: {},
-      model: undefined,
-      chain: [],
-      reply,
-      abort,
-      signal: abort.signal,
-    };
     try {
       for (const stage of this.stages) {
         const pending = stage.run(x);
         if (pending) await pending;
       }
     } catch (err) {
+      const shutdown = abort.signal.reason === SHUTDOWN_ABORT && !ctx.clientDisconnected;
       if (ctx.clientDisconnected) {
         ctx.httpStatus = CLIENT_CLOSED_REQUEST;
       } else if (!reply.raw.headersSent) {
-        sendError(reply, ctx, err, surface.renderError);
+        sendError(reply, ctx, shutdown ? SHUTDOWN_ABORT : err, x.surface.renderError);
       }
       // Catalog errors are expected outcomes (and audited); anything else is a bug worth a log line.
-      if (!(err instanceof GatewayError)) request.log.error({ err, decisionId: ctx.decisionId }, 'request failed');
+      if (!(err instanceof GatewayError) && !shutdown) request.log.error({ err, decisionId: ctx.decisionId }, 'request failed');
     } finally {
       reply.raw.off('close', onClose);
-      // Settlement runs on every path (success, refusal, upstream fault, client gone) before the
-      // audit record, which then carries the settled budget figures.
-      meter(ctx);
-      if (ctx.reservation) await settleBudget(ctx, deps.budgets, deps.alerts);
-      if (ctx.rateLimitRules) await adjustRateLimits(ctx, deps.limiter);
-      deps.inFlight.delete(abort);
-      auditRequest(ctx, deps);
+      if (abort.signal.reason === SHUTDOWN_ABORT && !ctx.clientDisconnected) ctx.upstreamError = ABORTED_BY_SHUTDOWN;
+      try {
+        // Settlement runs on every path (success, refusal, upstream fault, client gone) before the
+        // audit record, which then carries the settled budget figures.
+        meter(ctx);
+        if (ctx.reservation) await settleBudget(ctx, deps.budgets, deps.alerts);
+        if (ctx.rateLimitRules) await adjustRateLimits(ctx, deps.limiter);
+      } catch (err) {
+        request.log.error({ err, decisionId: ctx.decisionId }, 'settling a request failed');
+      } finally {
+        auditRequest(ctx, deps);
+      }
     }
   }
 }
@@ -209,6 +237,9 @@ export async function answerLocally(
 
 /** read: the surface validates its wire format; what the stages need is recorded on the context. */
 function read(x: Exchange): void {
+  // Bounded before any surface walks it: a deep nest would overflow the stack and answer 500.
+  const violation = checkJsonBounds(x.raw);
+  if (violation) throw new GatewayError('invalid_request', violation.message, { param: violation.param });
   const parsed = x.surface.parse(x.raw, x.inbound);
   const { ctx } = x;
   x.wire = parsed.wire;
@@ -224,6 +255,16 @@ function route(x: Exchange, routes: RouteTable): void {
   const principal = x.ctx.principal!;
   x.model = routes.resolve(x.ctx.modelRequested!, principal, x.surface.kind);
   x.chain = routes.chain(x.model, principal);
+  checkMaxTokens(x.wire, x.model.maxOutputTokens);
+}
+
+/** policy: the tenant's rules over the text the model reads; redactions land in the wire body. */
+function policy(x: Exchange, engine: PolicyEngine): Promise<void> | undefined {
+  const judged = evaluatePolicy(x.ctx, x.wire, (w) => x.surface.segments(w), engine, x.surface.kind, x.model!.publicModel);
+  if (!(judged instanceof Promise)) return undefined;
+  return judged.then((wire) => {
+    x.wire = wire;
+  });
 }
 
 /** conversation: a request that continues a conversation the gateway stored gets all of it (counted, judged and forwarded whole). */
@@ -272,5 +313,4 @@ function storeContent(x: Exchange, byDefault: boolean): void {
 }
 
 export type { Exchange } from './exchange.js';
-export { CLIENT_CLOSED_REQUEST };
 export type { RequestContext };

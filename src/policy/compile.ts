@@ -3,7 +3,8 @@
  * is synchronous and cheap enough for the hot path. Decision logic: see evaluate.ts.
  */
 import { createHash } from 'node:crypto';
-import { decide, detectorFactors, gather, signalsOf, type Needs, type PhasePolicy } from './evaluate.js';
+import { decide, detectorFactors, gather, gatherInSlices, signalsOf, type Needs, type PhasePolicy } from './evaluate.js';
+import { normaliseSegments, normaliseSegmentsInSlices } from './normalize.js';
 import { createResponseScanner, type ScannerOptions } from './response-scanner.js';
 import { compileRule, type CompiledRule } from './rules.js';
 import type { PolicyConfig } from './schema.js';
@@ -16,6 +17,8 @@ export interface CompiledPolicy {
   /** False when no rule has `on: response|both`: callers can skip response scanning entirely. */
   readonly hasResponseRules: boolean;
   evaluate(input: PolicyInput): PolicyResult;
+  /** `evaluate` that yields to the event loop while scanning large texts (the request path). */
+  evaluateInSlices(input: PolicyInput): Promise<PolicyResult>;
   /**
    * Rules with `on: response|both` over a complete (non-streamed) answer. `input` is the request's,
    * so model/cost/token conditions and `request.*` in `when` keep their meaning. Score
@@ -77,7 +80,12 @@ export function compilePolicy(name: string, config: PolicyConfig): CompiledPolic
     version,
     config,
     hasResponseRules: res.rules.length > 0,
-    evaluate: (input) => run(req, input, input.segments, 'request'),
+    // Requests are scanned as the model reads them: Unicode-normalised (normalize.ts).
+    evaluate: (input) => run(req, input, normaliseSegments(input.segments), 'request'),
+    evaluateInSlices: async (input) => {
+      const ev = await gatherInSlices(await normaliseSegmentsInSlices(input.segments), req.needs);
+      return decide(req, ev, input, 'request', signalsOf(ev), detectorFactors(ev, req.weights), true);
+    },
     evaluateResponse: (text, input, path = 'choices[0].message.content') => run(res, input, [{ path, text }], 'response'),
     createResponseScanner: (input, options) => createResponseScanner(res, input, options),
   };

@@ -18,6 +18,7 @@ import { createPiiDetector } from './detectors/pii.js';
 import { createSecretsDetector } from './detectors/secrets.js';
 import type { Detector, Finding } from './detectors/types.js';
 import { celContext, type CelContext } from './cel.js';
+import { capFindings, nextTurn, scanInSlices, SLICE_CHARS } from './scan-slices.js';
 import { combineRisk, factor, round3, thresholdOutcome, worse } from './risk.js';
 import { contentHolds, factsHold, type CompiledRule, type Evidence, type ScannedDetector } from './rules.js';
 import type { Outcome, PolicyInput, PolicyResult, PolicySignals, Redaction, RiskFactor, TextSegment } from './types.js';
@@ -52,8 +53,36 @@ export function gather(segments: readonly TextSegment[], needs: Needs, from = 0)
   for (const d of SCANNED) {
     if (!needs[d]) continue;
     const det = DETECTORS[d];
-    found[d] = segments.map((s) => (s.text.length > 0 ? det.scan(s.text) : NONE));
+    found[d] = segments.map((s) => (s.text.length > 0 ? capFindings(det.scan(s.text)) : NONE));
   }
+  return evidence(segments, found, from);
+}
+
+/**
+ * `gather` for the request path: the same evidence, but texts are scanned in slices and the
+ * event loop gets a turn every SLICE_CHARS characters (see scan-slices.ts).
+ */
+export async function gatherInSlices(segments: readonly TextSegment[], needs: Needs): Promise<Evidence> {
+  const found: Evidence['found'] = { pii: null, secrets: null, prompt_injection: null };
+  let sinceYield = 0;
+  const pause = async (): Promise<void> => {
+    sinceYield = 0;
+    await nextTurn();
+  };
+  for (const d of SCANNED) {
+    if (!needs[d]) continue;
+    const det = DETECTORS[d];
+    const per: Finding[][] = [];
+    for (const s of segments) {
+      per.push(s.text.length > 0 ? capFindings(await scanInSlices(det, s.text, pause)) : NONE);
+      if ((sinceYield += s.text.length) >= SLICE_CHARS) await pause();
+    }
+    found[d] = per;
+  }
+  return evidence(segments, found, 0);
+}
+
+function evidence(segments: readonly TextSegment[], found: Evidence['found'], from: number): Evidence {
   // Max over segments: a long conversation of harmless weak hits must not add up to an attack.
   let inj = 0;
   for (const fs of found.prompt_injection ?? []) inj = Math.max(inj, injectionScore(from > 0 ? fs.filter((f) => f.end > from) : fs));

@@ -10,10 +10,23 @@ type Json = Record<string, unknown>;
 
 const isObject = (v: unknown): v is Json => v !== null && typeof v === 'object' && !Array.isArray(v);
 
+/** Deepest JSON schema level whose descriptions are read (a schema is bounded anyway, see surfaces/input-bounds.ts). */
+const MAX_SCHEMA_DEPTH = 16;
+
+/** `.key` when the key is an identifier, else `["key"]`: parsePath reads both. */
+export function keyPath(base: string, key: string): string {
+  return /^[A-Za-z_$][\w$]*$/.test(key) ? `${base}.${key}` : `${base}[${JSON.stringify(key)}]`;
+}
+
 /**
- * Text segments of an OpenAI chat body (string contents, text parts, tool-call and legacy
- * function-call arguments, tool results) or an embeddings body (a string or a list of strings;
- * token-id inputs carry no text). Empty strings are skipped.
+ * Text segments of a body: everything the model reads as text, with its path. Chat: string
+ * contents; text parts (`text`, `input_text`), refusal parts and file names of `file` parts (not
+ * image URLs, file data or audio); message `name`s; tool-call and legacy function-call
+ * arguments; tool results; tool names and descriptions and every `description` / `title` inside
+ * their parameter schemas (to MAX_SCHEMA_DEPTH); `response_format.json_schema` description and
+ * schema descriptions; `prediction` content; `stop` sequences; `metadata` values; `user`.
+ * Embeddings: a string or a list of strings (token-id inputs carry no text). Empty strings are
+ * skipped.
  */
 export function segmentsOf(body: object, endpoint: 'chat' | 'embeddings'): TextSegment[] {
   const out: TextSegment[] = [];
@@ -24,40 +37,84 @@ export function segmentsOf(body: object, endpoint: 'chat' | 'embeddings'): TextS
   if (endpoint === 'embeddings') {
     if (Array.isArray(b.input)) b.input.forEach((v, i) => add(`input[${i}]`, v));
     else add('input', b.input);
+    add('user', b.user);
     return out;
   }
-  if (!Array.isArray(b.messages)) return out;
-  b.messages.forEach((m: unknown, i) => {
-    if (!isObject(m)) return;
-    const base = `messages[${i}]`;
-    if (Array.isArray(m.content)) {
-      m.content.forEach((part: unknown, j) => {
-        if (isObject(part) && part.type === 'text') add(`${base}.content[${j}].text`, part.text);
-      });
-    } else add(`${base}.content`, m.content);
-    if (Array.isArray(m.tool_calls)) {
-      m.tool_calls.forEach((c: unknown, k) => {
-        if (isObject(c) && isObject(c.function)) add(`${base}.tool_calls[${k}].function.arguments`, c.function.arguments);
-      });
-    }
-    if (isObject(m.function_call)) add(`${base}.function_call.arguments`, m.function_call.arguments);
-  });
+  const parts = (base: string, content: unknown): void => {
+    if (!Array.isArray(content)) return add(base, content);
+    content.forEach((part: unknown, j) => {
+      const at = `${base}[${j}]`;
+      if (typeof part === 'string') return add(at, part);
+      if (!isObject(part)) return;
+      if (part.type === 'text' || part.type === 'input_text' || part.type === 'output_text') add(`${at}.text`, part.text);
+      else if (part.type === 'refusal') add(`${at}.refusal`, part.refusal);
+      else if (part.type === 'file' && isObject(part.file)) add(`${at}.file.filename`, part.file.filename);
+    });
+  };
+  if (Array.isArray(b.messages)) {
+    b.messages.forEach((m: unknown, i) => {
+      if (!isObject(m)) return;
+      const base = `messages[${i}]`;
+      add(`${base}.name`, m.name);
+      parts(`${base}.content`, m.content);
+      add(`${base}.refusal`, m.refusal);
+      if (Array.isArray(m.tool_calls)) {
+        m.tool_calls.forEach((c: unknown, k) => {
+          if (isObject(c) && isObject(c.function)) add(`${base}.tool_calls[${k}].function.arguments`, c.function.arguments);
+        });
+      }
+      if (isObject(m.function_call)) add(`${base}.function_call.arguments`, m.function_call.arguments);
+    });
+  }
+  if (Array.isArray(b.tools)) {
+    b.tools.forEach((t: unknown, i) => {
+      if (!isObject(t) || !isObject(t.function)) return;
+      const base = `tools[${i}].function`;
+      add(`${base}.name`, t.function.name);
+      add(`${base}.description`, t.function.description);
+      schemaText(`${base}.parameters`, t.function.parameters, add);
+    });
+  }
+  if (isObject(b.response_format) && isObject(b.response_format.json_schema)) {
+    const js = b.response_format.json_schema;
+    add('response_format.json_schema.description', js.description);
+    schemaText('response_format.json_schema.schema', js.schema, add);
+  }
+  if (isObject(b.prediction)) parts('prediction.content', b.prediction.content);
+  if (Array.isArray(b.stop)) b.stop.forEach((s, i) => add(`stop[${i}]`, s));
+  else add('stop', b.stop);
+  if (isObject(b.metadata)) for (const k of Object.keys(b.metadata)) add(keyPath('metadata', k), b.metadata[k]);
+  add('user', b.user);
   return out;
 }
 
-/**
- * `messages[0].content[1].text` → ['messages', 0, 'content', 1, 'text']. A key that is not an
- * identifier (a tool argument named `user-id`, say) is written as a JSON string in brackets:
- * `input["user-id"]` → ['input', 'user-id'].
- */
+/** `description` and `title` strings anywhere in a JSON schema, iteratively, to MAX_SCHEMA_DEPTH. */
+function schemaText(path: string, schema: unknown, add: (path: string, v: unknown) => void): void {
+  const stack: [string, unknown, number][] = [[path, schema, 0]];
+  while (stack.length > 0) {
+    const [p, node, depth] = stack.pop()!;
+    if (depth > MAX_SCHEMA_DEPTH) continue;
+    if (Array.isArray(node)) {
+      for (let i = node.length - 1; i >= 0; i--) stack.push([`${p}[${i}]`, node[i], depth + 1]);
+      continue;
+    }
+    if (!isObject(node)) continue;
+    const keys = Object.keys(node);
+    for (let i = keys.length - 1; i >= 0; i--) {
+      const k = keys[i];
+      const v = node[k];
+      if ((k === 'description' || k === 'title') && typeof v === 'string') add(keyPath(p, k), v);
+      else if (v !== null && typeof v === 'object') stack.push([keyPath(p, k), v, depth + 1]);
+    }
+  }
+}
+
+/** `messages[0].content[1].text` → ['messages', 0, 'content', 1, 'text']; `metadata["a-b"]` → ['metadata', 'a-b']. */
 export function parsePath(path: string): (string | number)[] {
   const keys: (string | number)[] = [];
-  const re = /\[("(?:[^"\\]|\\.)*")\]|([A-Za-z_$][\w$]*)|\[(\d+)\]/g;
+  const re = /([A-Za-z_$][\w$]*)|\[(\d+)\]|\[("(?:[^"\\]|\\.)*")\]/g;
   let m: RegExpExecArray | null;
-  while ((m = re.exec(path)) !== null) {
-    if (m[1] !== undefined) keys.push(quotedKey(m[1]));
-    else keys.push(m[2] !== undefined ? m[2] : Number(m[3]));
-  }
+  while ((m = re.exec(path)) !== null) keys.push(m[1] !== undefined ? m[1] : m[2] !== undefined ? Number(m[2]) : quotedKey(m[3]!));
   return keys;
 }
 

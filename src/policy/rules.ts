@@ -1,4 +1,5 @@
 /** Compiles rule configs into predicates over a request's facts and its detector findings. */
+import { capFindings } from './scan-slices.js';
 import { createTermsDetector } from './detectors/terms.js';
 import type { Detector, Finding } from './detectors/types.js';
 import { compileWhen, type CelPredicate } from './cel.js';
@@ -121,13 +122,14 @@ export function contentHolds(r: CompiledRule, ev: Evidence, spans: Redaction[] |
   let hit = false;
   for (let i = 0; i < ev.segments.length; i++) {
     const seg = ev.segments[i];
-    const findings = r.terms !== null ? (seg.text.length > 0 ? r.terms.scan(seg.text) : NONE) : (perSegment?.[i] ?? NONE);
+    const findings = r.terms !== null ? (seg.text.length > 0 ? capFindings(r.terms.scan(seg.text)) : NONE) : (perSegment?.[i] ?? NONE);
     for (const f of findings) {
       if (f.end <= ev.from) continue;
       if (!injection && (f.confidence < r.minConfidence || (r.detectType !== null && f.type !== r.detectType))) continue;
       hit = true;
       if (spans === null) return true;
-      spans.push({ path: seg.path, start: f.start, end: f.end, type: f.type });
+      const [start, end] = seg.span ? seg.span(f.start, f.end) : [f.start, f.end];
+      spans.push({ path: seg.path, start, end, type: f.type });
     }
   }
   // An injection score at or above the minimum always counts, even if no single finding is new.

@@ -6,6 +6,12 @@ export type Outcome = 'ALLOW' | 'REVIEW' | 'BLOCK';
 export interface TextSegment {
   path: string;
   text: string;
+  /**
+   * Present when `text` is the Unicode-normalised form of the body's string (normalize.ts):
+   * maps a span of `text` to the span of the original string it came from. Redactions are
+   * always reported in original offsets.
+   */
+  span?: (start: number, end: number) => [number, number];
 }
 
 export interface PolicyInput {

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { GatewayError } from '../errors.js';
 import type { ChatRequest, EmbeddingsRequest } from '../providers/adapter.js';
 import type { RequestFacts } from '../pipeline/context.js';
+import { checkMaxTokens, MAX_OUTPUT_TOKENS_CAP } from './input-bounds.js';
 
 /** A validated body and what the stages need to know of it; the caller records it on the context. */
 export interface ReadBody<B> {
@@ -17,6 +18,8 @@ export interface ReadBody<B> {
   /** The client asked for `stream_options.include_usage`. */
   clientWantsUsage: boolean;
 }
+/** Most choices per request (`n`); OpenAI's own limit. */
+export const MAX_CHOICES = 128;
 
 const ROLES = new Set(['system', 'developer', 'user', 'assistant', 'tool', 'function']);
 
@@ -48,8 +51,10 @@ export function readChatRequest(raw: unknown): ReadBody<ChatRequest> {
   optional(body, 'top_p', 'number');
   optional(body, 'user', 'string');
   const maxTokens = optionalInt(body, 'max_completion_tokens') ?? optionalInt(body, 'max_tokens');
+  checkMaxTokens(body, MAX_OUTPUT_TOKENS_CAP);
   const n = optionalInt(body, 'n') ?? 1;
   if (n < 1) throw invalid('n must be at least 1.', 'n');
+  if (n > MAX_CHOICES) throw invalid(`n must be at most ${MAX_CHOICES}.`, 'n');
   if (body.tools !== undefined && !Array.isArray(body.tools)) throw invalid('tools must be an array.', 'tools');
   if (body.stream_options !== undefined && (body.stream_options === null || typeof body.stream_options !== 'object')) {
     throw invalid('stream_options must be an object.', 'stream_options');

@@ -76,6 +76,7 @@ export class GatewayMetrics {
   private readonly attempts: Counter<'provider' | 'model' | 'result'>;
   private readonly fallbacks: Counter<'from' | 'to'>;
   private readonly interruptions: Counter<'reason'>;
+  private readonly refusals: Counter<'code'>;
   /** deployment id → provider name (ids are `provider/upstream-model`; names contain no '/'). */
   private readonly providerOf = new Map<string, string>();
 
@@ -123,9 +124,20 @@ export class GatewayMetrics {
     });
     this.fallbacks = new Counter({ name: 'omega_fallbacks_total', help: 'Requests served by a fallback model.', labelNames: ['from', 'to'], registers });
     this.interruptions = new Counter({ name: 'omega_stream_interruptions_total', help: 'Streams that ended early, by who ended them.', labelNames: ['reason'], registers });
+    this.refusals = new Counter({
+      name: 'omega_auth_refusals_total',
+      help: 'Unauthenticated requests refused (bad or missing key or admin token, throttled, unknown path, malformed request), by error code; all are counted, only a sample is audited.',
+      labelNames: ['code'],
+      registers,
+    });
 
     this.registerScrapeGauges(sources, registers);
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'omega_process_' });
+  }
+
+  /** Counts one refusal of an unauthenticated request (the code is a catalog code, a bounded set). */
+  refusal(code: string): void {
+    this.refusals.inc({ code });
   }
 
   /** Updates every per-request series from one record; cheap enough for the event loop. */
@@ -163,7 +175,7 @@ export class GatewayMetrics {
     if (r.fallback_used && r.fallback_chain.length > 0 && r.model_resolved !== null) {
       this.fallbacks.inc({ from: r.fallback_chain[0]!, to: r.model_resolved });
     }
-    if (r.stream_interrupted) this.interruptions.inc({ reason: r.client_disconnected ? 'client' : 'upstream' });
+    if (r.stream_interrupted) this.interruptions.inc({ reason: r.client_disconnected ? 'client' : r.error_code === 'shutting_down' ? 'shutdown' : 'upstream' });
   }
 
   /** Prometheus text exposition of this gateway's registry. */

@@ -356,7 +356,8 @@ describe('exact metering', () => {
   });
 
   it('bills nothing for a failed request and releases its hold', async () => {
-    const before = await client().chat.completions.create({ model: 'metered', messages: msgs('x'), max_tokens: 100_000_000 }).catch((e) => e);
+    // The probe asks for more than the budget holds (max_tokens is capped at 1,000,000 when the model's limit is unknown).
+    const before = await client().chat.completions.create({ model: 'metered', messages: msgs('x'), max_tokens: 1_000_000 }).catch((e) => e);
     const left = before.headers.get('x-omega-budget-remaining-usd');
     const err = await client().chat.completions.create({ model: 'metered', messages: msgs('[error:500]'), max_tokens: 10 }).catch((e) => e);
     expect(err.status).toBe(502);
@@ -365,12 +366,12 @@ describe('exact metering', () => {
     expect(record.budget_reserved_usd).toBeCloseTo(worst('[error:500]', 10), 15);
     // The settled figure in the audit: the hold is gone, nothing was spent.
     expect(record.budget_remaining_usd!['agent:acme/meter'].toFixed(6)).toBe(left);
-    const after = await client().chat.completions.create({ model: 'metered', messages: msgs('x'), max_tokens: 100_000_000 }).catch((e) => e);
+    const after = await client().chat.completions.create({ model: 'metered', messages: msgs('x'), max_tokens: 1_000_000 }).catch((e) => e);
     expect(after.headers.get('x-omega-budget-remaining-usd')).toBe(left);
   });
 
   it.each([false, true])('bills nothing when a 2xx answer is not a model answer (stream: %s)', async (stream) => {
-    const probe = () => client().chat.completions.create({ model: 'metered', messages: msgs('x'), max_tokens: 100_000_000 }).catch((e) => e.headers.get('x-omega-budget-remaining-usd'));
+    const probe = () => client().chat.completions.create({ model: 'metered', messages: msgs('x'), max_tokens: 1_000_000 }).catch((e) => e.headers.get('x-omega-budget-remaining-usd'));
     const left = await probe();
     const err = await client().chat.completions.create({ model: 'metered', messages: msgs('[nonjson]'), max_tokens: 10, stream }).catch((e) => e);
     expect(err.status).toBe(502);

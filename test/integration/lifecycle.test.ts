@@ -11,15 +11,22 @@ import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai-upstream.js';
 import { baseConfig, TENANT_KEY } from '../support/gateway.js';
+import { rawRequest } from '../support/raw-http.js';
 
 const CLI = ['--import', 'tsx', join(import.meta.dirname, '../../src/cli/index.ts')];
+/**
+ * Each process start (tsx compiling the CLI) gets its own budget: on a busy machine one start
+ * can take several seconds, so a test's timeout is this times the starts it makes.
+ */
+const START_BUDGET = 60_000;
+const budget = (starts: number) => starts * START_BUDGET;
 
 let upstream: FakeOpenAI;
 let dir: string;
 let configFile: string;
 
 function omega(...args: string[]) {
-  const res = spawnSync(process.execPath, [...CLI, ...args], { encoding: 'utf8', env: { ...process.env, OMEGA_CONFIG: configFile } });
+  const res = spawnSync(process.execPath, [...CLI, ...args], { encoding: 'utf8', env: { ...process.env, OMEGA_CONFIG: configFile }, timeout: START_BUDGET });
   return { code: res.status, out: res.stdout, err: res.stderr };
 }
 
@@ -28,7 +35,7 @@ async function serve(): Promise<{ child: ChildProcess; url: string; exited: Prom
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
-    const timer = setTimeout(() => reject(new Error(`gateway did not start: ${out}`)), 15_000);
+    const timer = setTimeout(() => reject(new Error(`gateway did not start: ${out}`)), START_BUDGET);
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
       const m = /OmegaEngine Gateway \S+ on (http:\/\/\S+)/.exec(out);
@@ -61,7 +68,7 @@ describe('omega CLI', () => {
     expect(res.code).toBe(1);
     expect(res.err).toContain(bad);
     expect(res.err).toMatch(/line 2: models\.m1\.provider: unknown provider "nowhere"/);
-  });
+  }, budget(2));
 
   it('creates a key that works at once, lists it without the secret, and revokes it', async () => {
     const gateway = await serve();
@@ -92,25 +99,33 @@ describe('omega CLI', () => {
       gateway.child.kill('SIGTERM');
       await gateway.exited;
     }
-  });
+  }, budget(6));
 
   it('on SIGTERM finishes in-flight requests, then flushes every audit record', async () => {
     const gateway = await serve();
+    // An encoded path without a key once reached the handler, crashed and left an in-flight
+    // entry behind that held the next shutdown open past its grace period.
+    const sneaky = await rawRequest(gateway.url, 'POST', '/%76%31/chat/completions', { 'content-type': 'application/json' }, '{"model":"gpt-test","messages":[]}');
+    expect(sneaky.status).toBe(401);
     const client = new OpenAI({ apiKey: TENANT_KEY, baseURL: `${gateway.url}/v1`, maxRetries: 0 });
     const slow = Array.from({ length: 5 }, (_, i) =>
       client.chat.completions.create({ model: 'gpt-test', messages: [{ role: 'user', content: `drain ${i} [slow:400]` }] }).withResponse(),
     );
     while (upstream.requests.filter((r) => r.rawBody.includes('[slow:400]')).length < 5) await new Promise((r) => setTimeout(r, 10));
     gateway.child.kill('SIGTERM');
+    const signalled = Date.now();
     const answers = await Promise.all(slow);
     expect(answers.map((a) => a.data.choices[0]!.message.content)).toEqual(Array.from({ length: 5 }, (_, i) => `Echo: drain ${i} [slow:400]`));
     expect(await gateway.exited).toBe(0);
+    // The drain takes the slow requests' 400 ms; nothing else may hold the exit till the 30 s grace ends.
+    expect(Date.now() - signalled).toBeLessThan(25_000);
 
     const db = new Database(join(dir, 'omega.db'), { readonly: true });
     const ids = new Set((db.prepare('select decision_id from audit_records').all() as { decision_id: string }[]).map((r) => r.decision_id));
     db.close();
     for (const a of answers) expect(ids.has(a.response.headers.get('x-omega-decision-id')!)).toBe(true);
-  });
+    expect(ids.has(sneaky.headers['x-omega-decision-id']!)).toBe(true);
+  }, budget(2));
 
   it('reports spend per day, tenant, team, agent and model from the audit trail', () => {
     const res = omega('spend', '--tenant', 'acme', '--since', '1d', '--json');
@@ -123,7 +138,7 @@ describe('omega CLI', () => {
     expect(gpt.reduce((s, r) => s + r.requests, 0)).toBe(audit.n);
     expect(gpt.reduce((s, r) => s + r.cost_usd, 0)).toBeCloseTo(audit.usd, 12);
     expect(gpt[0]).toMatchObject({ tenant_id: 'acme', agent_id: 'bot' });
-  });
+  }, budget(1));
 
   it('tests a policy against a request without sending anything', () => {
     const file = join(dir, 'policy.yaml');
@@ -154,5 +169,5 @@ policies:
     expect(wrong.code).toBe(1);
     expect(wrong.err).toContain('expected ALLOW, got REVIEW');
     expect(upstream.requests.length).toBe(before);
-  });
+  }, budget(3));
 });

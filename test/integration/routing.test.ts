@@ -8,8 +8,10 @@ let a: FakeOpenAI;
 let b: FakeOpenAI;
 let gw: TestGateway;
 
+const ADMIN = 'admin-token-for-routing-tests-0123456789';
 const config = (aUrl: string, bUrl: string) => `
 server: { upstream_timeout: 300ms }
+admin: { tokens: [ { id: ops, token: "${ADMIN}" } ] }
 storage: { url: "sqlite://\${DATA_DIR}/omega.db" }
 audit: { flush_interval: 20ms }
 routing: { initial_backoff: 10ms, max_backoff: 200ms }
@@ -140,7 +142,9 @@ describe('circuit breaker', () => {
   it('opens after repeated failures, skips the deployment, shows it in /readyz, and recovers through a probe', async () => {
     a.setFault('[error:500]');
     for (let i = 0; i < 3; i++) await gw.client().chat.completions.create({ model: 'lonely', messages: [{ role: 'user', content: 'x' }] }).catch(() => undefined);
-    const ready = (await (await request(`${gw.url}/readyz`)).body.json()) as { deployments: Record<string, { circuit: string }> };
+    // The detail of /readyz needs an admin token; without one it is the status alone.
+    expect(await (await request(`${gw.url}/readyz`)).body.json()).toEqual({ status: 'ready' });
+    const ready = (await (await request(`${gw.url}/readyz`, { headers: { authorization: `Bearer ${ADMIN}` } })).body.json()) as { deployments: Record<string, { circuit: string }> };
     expect(ready.deployments['a/lonely']!.circuit).toBe('open');
 
     const before = count(a);

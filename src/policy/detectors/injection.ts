@@ -1,3 +1,4 @@
+import { keepBestRanked } from './overlaps.js';
 import type { Detector, Finding } from './types.js';
 
 interface Pattern {
@@ -145,9 +146,11 @@ const KEY_RE_I = new RegExp(KEY_RE.source, 'gi');
 
 // Markers whose first char is rare in prose, matched case-sensitively ("DAN" is always upper-case
 // in the wild; lower-case "dan" is a name). Hits are routed by their first char.
-const MARKER_RE = /<\||\[\/?(?:INST|SYS)\]|<<\/?SYS>>|##|\b(?:DAN|STAN|DUDE|AIM)\b/g;
+// A run of '#' is one hit (not one per pair), so "#####…" costs one window, not one per char.
+const MARKER_RE = /<\||\[\/?(?:INST|SYS)\]|<<\/?SYS>>|#{2,}|\b(?:DAN|STAN|DUDE|AIM)\b/g;
 const ROLE_TOKENS = byType('role_marker').filter((p) => p.keys.length === 0 && !p.src.startsWith('#'));
 const HASH_MARKERS = byType('role_marker').filter((p) => p.src.startsWith('#'));
+const ROLE_TOKENS_AT = ROLE_TOKENS.map((p) => new RegExp(p.src, 'iy'));
 const DAN = byType('dan');
 
 // A window around a hit must hold the whole phrase; phrases padded with more whitespace than
@@ -173,14 +176,8 @@ function tryAt(text: string, h: number, he: number, patterns: readonly Pattern[]
   }
 }
 
-/** Overlapping matches (two patterns reading one phrase) count once, at the higher weight, so the score is not inflated. */
+/** Collects a match; overlaps are resolved once at the end (see `scan`). */
 function add(out: Finding[], p: Pattern, start: number, end: number): void {
-  for (let i = 0; i < out.length; i++) {
-    const f = out[i];
-    if (start >= f.end || f.start >= end) continue;
-    if (f.confidence >= p.weight) return;
-    out.splice(i--, 1);
-  }
   out.push({ detector: 'prompt_injection', type: p.type, start, end, confidence: p.weight });
 }
 
@@ -216,7 +213,19 @@ export function createInjectionDetector(): Detector {
       while ((m = MARKER_RE.exec(text)) !== null) {
         const c = m[0].charCodeAt(0);
         const group = c === 35 ? HASH_MARKERS : c === 60 || c === 91 ? ROLE_TOKENS : DAN;
-        tryAt(text, m.index, MARKER_RE.lastIndex, group, out);
+        if (group === ROLE_TOKENS) {
+          // Role tokens start at their marker: one sticky match there, not a window search per
+          // hit (a text of "<|<|<|…" has a hit every two characters).
+          for (let k = 0; k < ROLE_TOKENS.length; k++) {
+            const re = ROLE_TOKENS_AT[k];
+            re.lastIndex = m.index;
+            const r = re.exec(text);
+            if (r !== null) add(out, ROLE_TOKENS[k], m.index, m.index + r[0].length);
+          }
+          continue;
+        }
+        // For a '#' run the hit is its last two chars: the window then holds at most BACK of it.
+        tryAt(text, c === 35 ? MARKER_RE.lastIndex - 2 : m.index, MARKER_RE.lastIndex, group, out);
       }
       if (text.length >= 16) {
         let after = 0;
@@ -232,7 +241,9 @@ export function createInjectionDetector(): Detector {
           after = e;
         }
       }
-      return out.sort((a, b) => a.start - b.start);
+      // Overlapping matches (two patterns reading one phrase) count once, at the higher weight,
+      // so the score is not inflated.
+      return keepBestRanked(out, (f) => -f.confidence);
     },
   };
 }

@@ -1,3 +1,4 @@
+import { keepBestRanked } from './overlaps.js';
 import { scanPhones } from './phone.js';
 import type { Detector, Finding } from './types.js';
 
@@ -145,7 +146,9 @@ function scanEmails(text: string, push: Push): void {
     while (e < text.length && e - at <= 255 && isDomainChar(text.charCodeAt(e))) e++;
     while (e > at + 1 && (text.charCodeAt(e - 1) === 46 || text.charCodeAt(e - 1) === 45)) e--;
     ok &&= s < at;
-    const dot = text.lastIndexOf('.', e - 1);
+    // Only the domain is searched: an unbounded lastIndexOf would rescan the text at every '@'.
+    let dot = e - 1;
+    while (dot > at && text.charCodeAt(dot) !== 46) dot--;
     if (ok && dot > at + 1 && e - dot > 2) {
       for (let i = dot + 1; i < e; i++) if (!isAlpha(text.charCodeAt(i))) ok = false;
       for (let i = at + 1; i < e && ok; i++) {
@@ -175,14 +178,8 @@ export function createPiiDetector(types: PiiType[] = [...PII_TYPES]): Detector {
     id: 'pii',
     scan(text: string): Finding[] {
       const out: Finding[] = [];
-      // Overlaps resolve by PII_TYPES priority, independent of scan order.
+      // Overlaps resolve by PII_TYPES priority at the end, independent of scan order.
       const push = (type: PiiType, start: number, end: number, confidence: number): void => {
-        for (let i = 0; i < out.length; i++) {
-          const f = out[i];
-          if (start >= f.end || f.start >= end) continue;
-          if (rank(type) >= rank(f.type as PiiType)) return;
-          out.splice(i--, 1);
-        }
         out.push({ detector: 'pii', type, start, end, confidence });
       };
 
@@ -218,7 +215,7 @@ export function createPiiDetector(types: PiiType[] = [...PII_TYPES]): Detector {
         }
         if (digits >= 8 && on.has('phone')) scanPhones(w, ws, push);
       }
-      return out.sort((a, b) => a.start - b.start);
+      return keepBestRanked(out, (f) => rank(f.type as PiiType));
     },
   };
 }

@@ -1,3 +1,4 @@
+import { keepBestRanked } from './overlaps.js';
 import type { Detector, Finding } from './types.js';
 
 export type SecretType =
@@ -131,12 +132,24 @@ function rank(t: string): number {
   return t === 'high_entropy' ? 3 : t === 'aws_secret_key' ? 2 : t === 'bearer_token' || t === 'password_assignment' ? 1 : 0;
 }
 
+// Per scan: where each END marker was last found (-1: nowhere after the position searched), so a
+// text of many BEGIN lines without their END does not search the rest of the text at each one.
+const endMarkers = new Map<string, number>();
+
+function findEnd(text: string, marker: string, from: number): number {
+  const known = endMarkers.get(marker);
+  if (known !== undefined && (known === -1 || known >= from)) return known;
+  const at = text.indexOf(marker, from);
+  endMarkers.set(marker, at);
+  return at;
+}
+
 function privateKey(text: string, at: number, push: Push): number {
   BEGIN_KEY_RE.lastIndex = at;
   const m = BEGIN_KEY_RE.exec(text);
   if (m === null) return at + 1;
   const endMarker = `-----END ${m[0].slice(11, -16)}PRIVATE KEY-----`;
-  const endAt = text.indexOf(endMarker, at);
+  const endAt = findEnd(text, endMarker, at);
   let end = endAt === -1 ? -1 : endAt + endMarker.length;
   if (end === -1) {
     // Truncated key: still cover the base64 body (and PEM headers) so redaction removes it.
@@ -242,15 +255,11 @@ export function createSecretsDetector(): Detector {
     id: 'secrets',
     scan(text: string): Finding[] {
       const out: Finding[] = [];
+      // Overlaps resolve by rank at the end (see keepBestRanked), independent of scan order.
       const push: Push = (type, start, end, confidence) => {
-        for (let i = 0; i < out.length; i++) {
-          const f = out[i];
-          if (start >= f.end || f.start >= end) continue;
-          if (rank(type) >= rank(f.type)) return;
-          out.splice(i--, 1);
-        }
         out.push({ detector: 'secrets', type, start, end, confidence });
       };
+      endMarkers.clear();
 
       for (const pre of PREFILTERS) {
         pre.lastIndex = 0;
@@ -279,7 +288,7 @@ export function createSecretsDetector(): Detector {
         tokenRun(text, s, e, push);
         b = e + 1;
       }
-      return out.sort((x, y) => x.start - y.start);
+      return keepBestRanked(out, (f) => rank(f.type));
     },
   };
 }

@@ -1,3 +1,4 @@
+import { normaliseText } from '../normalize.js';
 import type { Detector, Finding } from './types.js';
 
 /** Longest accepted user regex source; a cheap first line of defence against pathological patterns. */
@@ -52,7 +53,9 @@ function compileUser(src: string, index: number): RegExp {
  * is the planned hardening.
  */
 export function createTermsDetector(terms: string[], regexes: string[]): Detector {
-  const cleaned = [...new Set(terms.map((t) => t.trim()).filter((t) => t.length > 0))];
+  // Scanned text is Unicode-normalised (normalize.ts), so terms are too: a configured "ｐａｙ" or
+  // Cyrillic look-alike still matches. User regexes are used as written.
+  const cleaned = [...new Set(terms.map((t) => normaliseText(t.trim()).text).filter((t) => t.length > 0))];
   // Longest first so "bad word" wins over "bad" at the same position.
   cleaned.sort((a, b) => b.length - a.length);
   const termRe = cleaned.length > 0 ? new RegExp(cleaned.map(termSource).join('|'), 'giu') : null;

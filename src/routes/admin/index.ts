@@ -1,13 +1,14 @@
 /**
  * The admin API under /admin: every route requires one of the configured admin tokens
  * (`admin.tokens`); the token's id is the actor recorded for what it does (e.g. the reviewer).
- * Admin errors use the same OpenAI error shape as the proxy.
+ * Admin errors use the same OpenAI error shape as the proxy. Wrong tokens are throttled per client
+ * IP and token prefix (429 too_many_auth_failures), like API keys.
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { GatewayDeps } from '../../app.js';
 import { hashApiKey } from '../../auth/api-keys.js';
-import { GatewayError } from '../../errors.js';
+import type { EdgeGuard } from '../../edge/guard.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -32,16 +33,15 @@ export function adminTokens(config: GatewayDeps['config']): (authorization: stri
   };
 }
 
-export function adminApi(app: FastifyInstance, deps: GatewayDeps, routes: AdminRoutes[]): void {
+export function adminApi(app: FastifyInstance, deps: GatewayDeps, edge: EdgeGuard, routes: AdminRoutes[]): void {
   const actorOf = adminTokens(deps.config);
   const none = deps.config.admin.tokens.length === 0;
   app.decorateRequest('adminActor', null);
   app.register(
     async (admin) => {
+      // Throttled like API keys; a refusal is counted and audited by sample.
       admin.addHook('onRequest', async (request: FastifyRequest) => {
-        const actor = actorOf(request.headers.authorization);
-        if (!actor) throw new GatewayError('invalid_api_key', none ? 'The admin API is disabled: no admin.tokens are configured.' : 'Missing or incorrect admin token.');
-        request.adminActor = actor;
+        request.adminActor = edge.admin(request, actorOf, none ? 'The admin API is disabled: no admin.tokens are configured.' : undefined);
       });
       for (const register of routes) register(admin, deps);
     },

@@ -11,7 +11,7 @@ import { rawSqlite, type SqliteTables } from './database.js';
 
 const INSERT_COLUMNS = [
   'decision_id', 'received_at', 'tenant_id', 'team_id', 'agent_id', 'key_id', 'endpoint', 'model_requested', 'model_resolved', 'provider',
-  'stream', 'policy_outcome', 'risk_score', 'http_status', 'error_code', 'input_tokens', 'output_tokens', 'cost_usd',
+  'stream', 'policy_outcome', 'risk_score', 'http_status', 'error_code', 'input_tokens', 'output_tokens', 'cost_usd', 'budget_reserved_usd',
   'record', 'kind', 'chain', 'chain_seq', 'prev_hash', 'record_hash',
 ] as const;
 
@@ -115,6 +115,7 @@ export class SqliteAuditSink implements AuditSink {
           input_tokens: null,
           output_tokens: null,
           cost_usd: 0,
+          budget_reserved_usd: 0,
           record,
           kind: 'retention',
           chain,
@@ -169,5 +170,6 @@ function columns(r: AuditRecord) {
     input_tokens: r.input_tokens,
     output_tokens: r.output_tokens,
     cost_usd: r.cost_usd,
+    budget_reserved_usd: r.budget_reserved_usd,
   };
 }

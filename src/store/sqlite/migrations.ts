@@ -111,7 +111,15 @@ export const migrations: Record<string, Migration> = {
       await db.schema.createIndex('policy_versions_name').on('policy_versions').columns(['name', 'id']).execute();
     },
   },
-  '0005_responses': {
+  '0005_audit_budget_reserved': {
+    async up(db: Kysely<unknown>) {
+      // Budget seeding counts a forwarded request whose final record was lost (kill -9) at the
+      // worst case it held: its decision row must say how much that was.
+      await sql`alter table audit_records add column budget_reserved_usd real not null default 0`.execute(db);
+      await sql`update audit_records set budget_reserved_usd = coalesce(json_extract(record, '$.budget_reserved_usd'), 0) where kind != 'retention'`.execute(db);
+    },
+  },
+  '0006_responses': {
     async up(db: Kysely<unknown>) {
       // Conversation state of the Responses API (previous_response_id, GET/DELETE /v1/responses/{id}).
       await db.schema
