@@ -30,10 +30,10 @@ export function chatCompletionsRoute(app: FastifyInstance, deps: GatewayDeps): v
       const answer = await withFallback(ctx, chain, deps.routes, deps.config.routing, abort.signal, async (route) => {
         const res = await deps.upstream.send(ctx, route, route.adapter.chatRequest(body, route.target), abort.signal);
         if (ctx.stream) {
-          await checkStreamAnswer(ctx, route, res);
+          await checkStreamAnswer(ctx, route, res, deps.upstream.scrubber);
           return { route, res, json: undefined, text: '' };
         }
-        return { route, res, ...(await readJsonAnswer(ctx, route, res)) };
+        return { route, res, ...(await readJsonAnswer(ctx, route, res, deps.upstream.scrubber)) };
       });
       const { route } = answer;
       if (ctx.stream) {
@@ -41,7 +41,7 @@ export function chatCompletionsRoute(app: FastifyInstance, deps: GatewayDeps): v
           reply.hijack();
           reply.raw.writeHead(200, { ...SSE_HEADERS, ...omegaHeaders(ctx) });
         };
-        await pipeStream(ctx, route, answer.res, reply.raw, writeHead, abort);
+        await pipeStream(ctx, route, answer.res, reply.raw, writeHead, abort, deps.upstream.scrubber);
         return;
       }
       const { json, text } = answer;

@@ -21,7 +21,7 @@ export function embeddingsRoute(app: FastifyInstance, deps: GatewayDeps): void {
           throw new GatewayError('invalid_request', `The provider of "${route.publicModel}" has no embeddings API.`, { param: 'model' });
         }
         const res = await deps.upstream.send(ctx, route, embeddingsRequest(body, route.target), abort.signal);
-        return { route, ...(await readJsonAnswer(ctx, route, res)) };
+        return { route, ...(await readJsonAnswer(ctx, route, res, deps.upstream.scrubber)) };
       });
       const embeddings = route.adapter.embeddingsResponse!(json, route.target, body);
       ctx.usage = usageFromOpenAI(embeddings.usage);
