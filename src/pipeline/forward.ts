@@ -171,7 +171,8 @@ export async function pipeStream(
           return;
         }
         const payload = observeChunk(ctx, chunk, outputHash, raw);
-        if (payload !== undefined) pending += `data: ${payload}\n\n`;
+        // Configured credentials never pass, even inside a 200 stream (a proxy echoing headers).
+        if (payload !== undefined) pending += `data: ${scrubber.scrubLiterals(payload)}\n\n`;
       }
     },
   });
@@ -202,7 +203,7 @@ export async function pipeStream(
     }
     for (const chunk of translator.end()) {
       const payload = observeChunk(ctx, chunk, outputHash, undefined);
-      if (payload !== undefined) pending += `data: ${payload}\n\n`;
+      if (payload !== undefined) pending += `data: ${scrubber.scrubLiterals(payload)}\n\n`;
     }
     if (translator.error) throw translator.error;
     if (scanner) ctx.responsePolicyResult = scanner.result();

@@ -51,11 +51,12 @@ export function chatCompletionsRoute(app: FastifyInstance, deps: GatewayDeps): v
       const redactions = evaluateResponsePolicy(ctx, completion.choices.map((c) => c.message?.content));
       if (redactions.length > 0) completion = applyRedactions(completion, redactions);
       if (ctx.storedCompletion) for (const c of completion.choices) ctx.storedCompletion.push(c.message?.content ?? '');
-      // An untranslated, unredacted answer goes back as the provider's bytes: no re-encoding.
+      // An untranslated, unredacted answer goes back as the provider's bytes: no re-encoding
+      // (but never with a configured credential in it, should a proxy echo one into a 200).
       reply
         .headers(omegaHeaders(ctx))
         .type('application/json')
-        .send(completion === json ? text : JSON.stringify(completion));
+        .send(deps.upstream.scrubber.scrubLiterals(completion === json ? text : JSON.stringify(completion)));
     }),
   );
 }

@@ -29,7 +29,7 @@ export function embeddingsRoute(app: FastifyInstance, deps: GatewayDeps): void {
       reply
         .headers(omegaHeaders(ctx))
         .type('application/json')
-        .send(embeddings === json ? text : JSON.stringify(embeddings));
+        .send(deps.upstream.scrubber.scrubLiterals(embeddings === json ? text : JSON.stringify(embeddings)));
     }),
   );
 }

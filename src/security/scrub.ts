@@ -82,6 +82,18 @@ export class Scrubber {
     return scrubPatterns(out);
   }
 
+  /**
+   * Only the configured secrets, at any length and keeping everything else: for identifiers a
+   * client chose (hashed user ids look like tokens) and for content (a model's answer).
+   */
+  scrubLiterals(text: string): string {
+    let out = text;
+    for (const lit of this.literals) {
+      if (out.includes(lit)) out = out.split(lit).join(REDACTED);
+    }
+    return out;
+  }
+
   /** A copy of a catalog error that is safe to show and store: scrubbed message, sane type and param, only a valid Retry-After. */
   error(err: GatewayError): GatewayError {
     const retryAfter = err.headers?.['retry-after'];
@@ -113,11 +125,7 @@ export class Scrubber {
   }
 
   private removeLiterals(text: string): string {
-    let out = text;
-    for (const lit of this.literals) {
-      if (out.includes(lit)) out = out.split(lit).join(REDACTED);
-    }
-    return this.removeTruncatedTail(out);
+    return this.removeTruncatedTail(this.scrubLiterals(text));
   }
 
   /** A message cut at a length limit may end with the start of a secret: scrub that too. */

@@ -1,0 +1,25 @@
+/**
+ * The audit record's free-text fields, scrubbed before the record is stored, exported, served by
+ * the admin API, counted in metrics or turned into a span: everything that came from a provider
+ * (errors, ids, finish reasons) gets the full scrub; identifiers a client chose (model, end user)
+ * only lose configured secrets, so hashed user ids are not mistaken for tokens.
+ */
+import type { Scrubber } from '../security/scrub.js';
+import type { AuditRecord } from './record.js';
+
+export function scrubAuditRecord(record: AuditRecord, scrubber: Scrubber): AuditRecord {
+  const full = (v: string | null, max: number) => (v === null ? null : scrubber.scrub(v, max));
+  const literal = (v: string | null) => (v === null ? null : scrubber.scrubLiterals(v));
+  record.upstream_error = full(record.upstream_error, 500);
+  record.upstream_request_id = record.upstream_request_id === null ? null : scrubber.requestId(record.upstream_request_id);
+  record.finish_reason = full(record.finish_reason, 64);
+  record.user_agent = full(record.user_agent, 256);
+  record.sdk = full(record.sdk, 128);
+  record.model_requested = literal(record.model_requested);
+  record.end_user = literal(record.end_user);
+  record.completion = literal(record.completion);
+  if (record.attempt_log.length > 0) {
+    record.attempt_log = record.attempt_log.map((a) => (a.error === null ? a : { ...a, error: scrubber.scrub(a.error, 500) }));
+  }
+  return record;
+}
