@@ -94,6 +94,14 @@ export class Scrubber {
     return out;
   }
 
+  /**
+   * A whole serialized log line: configured secrets and specific credential shapes, at any
+   * length, without the entropy rule (ids and hashes in logs are what makes them useful).
+   */
+  scrubLogLine(line: string): string {
+    return scrubPatterns(this.scrubLiterals(line), false);
+  }
+
   /** A copy of a catalog error that is safe to show and store: scrubbed message, sane type and param, only a valid Retry-After. */
   error(err: GatewayError): GatewayError {
     const retryAfter = err.headers?.['retry-after'];
@@ -143,9 +151,9 @@ export class Scrubber {
 }
 
 /** The pattern pass alone, for places without a configuration (webhook errors, the base logger). */
-export function scrubPatterns(text: string): string {
+export function scrubPatterns(text: string, entropy = true): string {
   const ranges: [number, number][] = [];
-  for (const f of detector.scan(text)) ranges.push([f.start, f.end]);
+  for (const f of detector.scan(text)) if (entropy || f.type !== 'high_entropy') ranges.push([f.start, f.end]);
   for (const re of EXTRA_PATTERNS) {
     re.lastIndex = 0;
     let m: RegExpExecArray | null;
