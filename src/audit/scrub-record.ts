@@ -1,8 +1,9 @@
 /**
  * The audit record's free-text fields, scrubbed before the record is stored, exported, served by
  * the admin API, counted in metrics or turned into a span: everything that came from a provider
- * (errors, ids, finish reasons) gets the full scrub; identifiers a client chose (model, end user)
- * only lose configured secrets, so hashed user ids are not mistaken for tokens.
+ * (errors, ids, finish reasons) and the short strings a client chose that reach spans (model,
+ * user agent) get the full scrub; the end-user id and the stored completion only lose configured
+ * secrets, so hashed user ids and a model's prose are not mistaken for tokens.
  */
 import type { Scrubber } from '../security/scrub.js';
 import type { AuditRecord } from './record.js';
@@ -15,7 +16,7 @@ export function scrubAuditRecord(record: AuditRecord, scrubber: Scrubber): Audit
   record.finish_reason = full(record.finish_reason, 64);
   record.user_agent = full(record.user_agent, 256);
   record.sdk = full(record.sdk, 128);
-  record.model_requested = literal(record.model_requested);
+  record.model_requested = full(record.model_requested, 256);
   record.end_user = literal(record.end_user);
   record.completion = literal(record.completion);
   if (record.attempt_log.length > 0) {
