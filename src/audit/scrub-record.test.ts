@@ -22,5 +22,7 @@ describe('scrubAuditRecord', () => {
     expect(out.end_user).toBe(`0123456789abcdef0123456789abcdef ${REDACTED}`);
     expect(out.attempt_log[0]!.error).not.toContain('abcdefgh12345678');
     expect(out.decision_id).toBe(record.decision_id);
+    expect(out.request_id).toBe(record.request_id);
+    expect(scrubAuditRecord(auditRecord({ request_id: 'omk_someone_elses_key_12345' }), new Scrubber([])).request_id).toBe(REDACTED);
   });
 });

@@ -5,12 +5,16 @@
  * user agent) get the full scrub; the end-user id and the stored completion only lose configured
  * secrets, so hashed user ids and a model's prose are not mistaken for tokens.
  */
-import type { Scrubber } from '../security/scrub.js';
+import { REDACTED, type Scrubber } from '../security/scrub.js';
 import type { AuditRecord } from './record.js';
 
 export function scrubAuditRecord(record: AuditRecord, scrubber: Scrubber): AuditRecord {
   const full = (v: string | null, max: number) => (v === null ? null : scrubber.scrub(v, max));
   const literal = (v: string | null) => (v === null ? null : scrubber.scrubLiterals(v));
+  // Client-chosen header values (x-request-id, X-Forwarded-For behind a trusted proxy) are kept
+  // when clean; a credential in them is not written down.
+  if (scrubber.requestId(record.request_id) === null) record.request_id = REDACTED;
+  record.client_ip = scrubber.scrub(record.client_ip, 64);
   record.upstream_error = full(record.upstream_error, 500);
   record.upstream_request_id = record.upstream_request_id === null ? null : scrubber.requestId(record.upstream_request_id);
   record.finish_reason = full(record.finish_reason, 64);
