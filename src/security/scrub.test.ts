@@ -107,7 +107,8 @@ describe('Scrubber', () => {
       time(unit.repeat(100)); // warm up
       const small = time(unit.repeat(Math.floor(2000 / unit.length)));
       const big = time(unit.repeat(Math.floor(16000 / unit.length)));
-      expect(big, unit).toBeLessThan(Math.max(small * 8 * 4, 50));
+      // 8x the input may take 32x the time (noise on a busy machine), and 250 ms regardless: a quadratic pass takes seconds here.
+      expect(big, unit).toBeLessThan(Math.max(small * 8 * 4, 250));
     }
   });
 });

@@ -45,6 +45,8 @@ const PARAM = /^[A-Za-z0-9_.[\]-]{1,128}$/;
 export class Scrubber {
   /** Literal secrets and their JSON- and URL-encoded spellings, longest first. */
   private readonly literals: string[];
+  /** The first MIN_TAIL characters of each literal, for the truncated-tail check. */
+  private readonly heads: string[];
 
   constructor(secrets: Iterable<string>) {
     const all = new Set<string>();
@@ -55,6 +57,7 @@ export class Scrubber {
       all.add(encodeURIComponent(s));
     }
     this.literals = [...all].sort((a, b) => b.length - a.length);
+    this.heads = this.literals.map((l) => l.slice(0, MIN_TAIL));
   }
 
   /** Every secret the configuration holds: provider keys and headers, admin tokens, tenant keys, exporter headers, webhook and storage URLs. */
@@ -79,7 +82,7 @@ export class Scrubber {
   scrubRaw(text: string): string {
     let out = text.length > MAX_SCAN_CHARS ? text.slice(0, MAX_SCAN_CHARS) : text;
     out = this.removeLiterals(out);
-    return scrubPatterns(out);
+    return plainlyClean(out) ? out : scrubPatterns(out);
   }
 
   /**
@@ -139,8 +142,9 @@ export class Scrubber {
   /** A message cut at a length limit may end with the start of a secret: scrub that too. */
   private removeTruncatedTail(text: string): string {
     const body = text.endsWith('…') ? text.slice(0, -1) : text.endsWith('...') ? text.slice(0, -3) : text;
-    for (const lit of this.literals) {
-      const head = lit.slice(0, MIN_TAIL);
+    for (let i = 0; i < this.literals.length; i++) {
+      const lit = this.literals[i]!;
+      const head = this.heads[i]!;
       // Only starts within the last lit.length chars can be a cut-off copy; usually indexOf finds none.
       for (let p = body.indexOf(head, Math.max(0, body.length - lit.length + 1)); p !== -1; p = body.indexOf(head, p + 1)) {
         if (lit.startsWith(body.slice(p))) return `${body.slice(0, p)}${REDACTED}${text.slice(body.length)}`;
@@ -148,6 +152,16 @@ export class Scrubber {
     }
     return text;
   }
+}
+
+// Every credential shape needs a run of 12+ token characters, a ':'/'=' assignment, or one of
+// these words; short text with none of them (user agents, finish reasons, ids) skips the scan.
+const PLAIN_CHARS = /^[A-Za-z0-9 ._/()+,;-]{0,256}$/;
+const TOKEN_RUN = /[A-Za-z0-9_+/-]{12}/;
+const SHAPE_WORDS = /bearer|basic|eyJ|BEGIN/i;
+
+function plainlyClean(text: string): boolean {
+  return PLAIN_CHARS.test(text) && !TOKEN_RUN.test(text) && !SHAPE_WORDS.test(text);
 }
 
 /** The pattern pass alone, for places without a configuration (webhook errors, the base logger). */
