@@ -5,6 +5,7 @@
  */
 import type { GatewayDeps } from '../app.js';
 import { buildAuditRecord } from '../audit/record.js';
+import { scrubAuditRecord } from '../audit/scrub-record.js';
 import { estimateInputTokens } from '../budget/tokens.js';
 import type { ChatRequest, EmbeddingsRequest } from '../providers/adapter.js';
 import type { RequestContext } from './context.js';
@@ -42,6 +43,6 @@ export async function admit<B extends ChatRequest | EmbeddingsRequest>(
     ctx.storedCompletion = [];
   }
   // Strict durability: nothing is forwarded before its decision is on disk.
-  if (deps.config.audit.durability === 'strict') await deps.audit.writeNow(buildAuditRecord(ctx, deps.identity, 'decision'));
+  if (deps.config.audit.durability === 'strict') await deps.audit.writeNow(scrubAuditRecord(buildAuditRecord(ctx, deps.identity, 'decision'), deps.upstream.scrubber));
   return { body: allowed, chain };
 }

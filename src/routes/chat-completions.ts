@@ -31,10 +31,10 @@ export function chatCompletionsRoute(app: FastifyInstance, deps: GatewayDeps): v
       const answer = await withFallback(ctx, chain, deps.routes, deps.config.routing, abort.signal, async (route) => {
         const res = await deps.upstream.send(ctx, route, route.adapter.chatRequest(body, route.target), abort.signal);
         if (ctx.stream) {
-          await checkStreamAnswer(ctx, route, res);
+          await checkStreamAnswer(ctx, route, res, deps.upstream.scrubber);
           return { route, res, json: undefined, text: '' };
         }
-        return { route, res, ...(await readJsonAnswer(ctx, route, res)) };
+        return { route, res, ...(await readJsonAnswer(ctx, route, res, deps.upstream.scrubber)) };
       });
       const { route } = answer;
       if (ctx.stream) {
@@ -42,7 +42,7 @@ export function chatCompletionsRoute(app: FastifyInstance, deps: GatewayDeps): v
           reply.hijack();
           reply.raw.writeHead(200, { ...SSE_HEADERS, ...omegaHeaders(ctx) });
         };
-        await pipeStream(ctx, route, answer.res, reply.raw, writeHead, abort, () => commitCost(ctx, deps));
+        await pipeStream(ctx, route, answer.res, reply.raw, writeHead, abort, deps.upstream.scrubber, () => commitCost(ctx, deps));
         return;
       }
       const { json, text } = answer;
@@ -53,11 +53,12 @@ export function chatCompletionsRoute(app: FastifyInstance, deps: GatewayDeps): v
       if (redactions.length > 0) completion = applyRedactions(completion, redactions);
       if (ctx.storedCompletion) for (const c of completion.choices) ctx.storedCompletion.push(c.message?.content ?? '');
       await commitCost(ctx, deps);
-      // An untranslated, unredacted answer goes back as the provider's bytes: no re-encoding.
+      // An untranslated, unredacted answer goes back as the provider's bytes: no re-encoding
+      // (but never with a configured credential in it, should a proxy echo one into a 200).
       reply
         .headers(omegaHeaders(ctx))
         .type('application/json')
-        .send(completion === json ? text : JSON.stringify(completion));
+        .send(deps.upstream.scrubber.scrubLiterals(completion === json ? text : JSON.stringify(completion)));
     }),
   );
 }

@@ -22,7 +22,7 @@ export function embeddingsRoute(app: FastifyInstance, deps: GatewayDeps): void {
           throw new GatewayError('invalid_request', `The provider of "${route.publicModel}" has no embeddings API.`, { param: 'model' });
         }
         const res = await deps.upstream.send(ctx, route, embeddingsRequest(body, route.target), abort.signal);
-        return { route, ...(await readJsonAnswer(ctx, route, res)) };
+        return { route, ...(await readJsonAnswer(ctx, route, res, deps.upstream.scrubber)) };
       });
       const embeddings = route.adapter.embeddingsResponse!(json, route.target, body);
       ctx.usage = usageFromOpenAI(embeddings.usage);
@@ -31,7 +31,7 @@ export function embeddingsRoute(app: FastifyInstance, deps: GatewayDeps): void {
       reply
         .headers(omegaHeaders(ctx))
         .type('application/json')
-        .send(embeddings === json ? text : JSON.stringify(embeddings));
+        .send(deps.upstream.scrubber.scrubLiterals(embeddings === json ? text : JSON.stringify(embeddings)));
     }),
   );
 }
