@@ -34,7 +34,8 @@ import { SqliteAuditSink } from './store/sqlite/audit-sink.js';
 import { openSqlite, sqlitePath, type SqliteTables } from './store/sqlite/database.js';
 import { SqliteKeyStore } from './store/sqlite/key-store.js';
 import { SqliteResponseStore } from './store/sqlite/response-store.js';
-import { createLogger } from './telemetry/logger.js';
+import { createLogger, scrubbingLogger } from './telemetry/logger.js';
+import { scrubberFor } from './security/scrub.js';
 import { GatewayMetrics } from './telemetry/metrics.js';
 import { createTracing } from './telemetry/tracing.js';
 
@@ -84,7 +85,8 @@ async function step(logger: Logger, what: string, run: () => unknown): Promise<v
 
 export async function startGateway(options: StartOptions): Promise<RunningGateway> {
   const { config } = options;
-  const logger = options.logger ?? createLogger();
+  // Every line the gateway logs is scrubbed of this configuration's secrets (issue 10).
+  const logger = scrubbingLogger(options.logger ?? createLogger(), scrubberFor(config));
   const db = await openSqlite(config.storage.url, config.audit.durability === 'strict' ? 'FULL' : 'NORMAL');
   const keyStore = new SqliteKeyStore(db);
   const auditSink = await SqliteAuditSink.open(db);

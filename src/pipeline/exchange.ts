@@ -61,10 +61,10 @@ export async function forwardChat(x: Exchange, upstream: UpstreamClient, routes:
     const req = native ? native.request(x.wire, route.target, x.inbound) : route.adapter.chatRequest((pivot ??= surface.toChat(x.wire)), route.target);
     const res = await upstream.send(ctx, route, req, signal);
     if (ctx.stream) {
-      await checkStreamAnswer(ctx, route, res);
+      await checkStreamAnswer(ctx, route, res, upstream.scrubber);
       return { route, res, native, json: undefined, text: '' };
     }
-    return { route, res, native, ...(await readJsonAnswer(ctx, route, res)) };
+    return { route, res, native, ...(await readJsonAnswer(ctx, route, res, upstream.scrubber)) };
   });
   const { route, native } = answer;
 
@@ -75,7 +75,7 @@ export async function forwardChat(x: Exchange, upstream: UpstreamClient, routes:
     };
     const translator = native ? native.observeStream(route.target) : route.adapter.chatStream(route.target);
     const encoder = surface.streamEncoder(x.wire, { clientWantsUsage: ctx.clientWantsUsage, inputTokens: ctx.inputTokensEstimated });
-    await pipeStream(ctx, route, answer.res, reply.raw, writeHead, x.abort, { translator, encoder, native: native !== undefined }, x.commitCost);
+    await pipeStream(ctx, route, answer.res, reply.raw, writeHead, x.abort, { translator, encoder, native: native !== undefined }, upstream.scrubber, x.commitCost);
     // Kept before this function returns: the client's next turn cannot arrive before it.
     const final = native ? translator.final : encoder.final;
     if (final !== undefined && !ctx.error) surface.conversation?.save(x.wire, final, answeredBy(ctx, route, native));
@@ -99,7 +99,8 @@ export async function forwardChat(x: Exchange, upstream: UpstreamClient, routes:
   }
   surface.conversation?.save(x.wire, rendered, answeredBy(ctx, route, native));
   await x.commitCost();
-  reply.headers(omegaHeaders(ctx)).type('application/json').send(body);
+  // Never with a configured credential in it, should a proxy echo one into a 200.
+  reply.headers(omegaHeaders(ctx)).type('application/json').send(upstream.scrubber.scrubLiterals(body));
 }
 
 export async function forwardEmbeddings(x: Exchange, upstream: UpstreamClient, routes: RouteTable, routing: RoutingConfig): Promise<void> {
@@ -112,7 +113,7 @@ export async function forwardEmbeddings(x: Exchange, upstream: UpstreamClient, r
       throw new GatewayError('invalid_request', `The provider of "${route.publicModel}" has no embeddings API.`, { param: 'model' });
     }
     const res = await upstream.send(ctx, route, embeddingsRequest(body, route.target), signal);
-    return { route, ...(await readJsonAnswer(ctx, route, res)) };
+    return { route, ...(await readJsonAnswer(ctx, route, res, upstream.scrubber)) };
   });
   const embeddings = route.adapter.embeddingsResponse!(json, route.target, body);
   ctx.usage = usageFromOpenAI(embeddings.usage);
@@ -122,7 +123,7 @@ export async function forwardEmbeddings(x: Exchange, upstream: UpstreamClient, r
   x.reply
     .headers(omegaHeaders(ctx))
     .type('application/json')
-    .send(rendered === json ? text : JSON.stringify(rendered));
+    .send(upstream.scrubber.scrubLiterals(rendered === json ? text : JSON.stringify(rendered)));
 }
 
 function answeredBy(ctx: RequestContext, route: ResolvedRoute, native: NativeCodec<object> | undefined): AnsweredBy {

@@ -13,6 +13,7 @@ import { GatewayError } from '../errors.js';
 import type { ChatCompletionChunk, StreamTranslator, UpstreamRequest } from '../providers/adapter.js';
 import type { StreamEncoder } from '../surfaces/surface.js';
 import type { ResponseScanner } from '../policy/types.js';
+import { scrubberFor, type Scrubber } from '../security/scrub.js';
 import type { RequestContext } from './context.js';
 import { usageFromOpenAI } from './meter.js';
 import type { ResolvedRoute } from './select-route.js';
@@ -20,8 +21,11 @@ import type { ResolvedRoute } from './select-route.js';
 /** One connection pool set per provider, so one provider's slowness cannot starve another's. */
 export class UpstreamClient {
   private readonly agents = new Map<string, Agent>();
+  /** Cleans everything read from an upstream before a client, the audit or a log sees it. */
+  readonly scrubber: Scrubber;
 
   constructor(private readonly config: GatewayConfig) {
+    this.scrubber = scrubberFor(config);
     for (const [name, provider] of Object.entries(config.providers)) {
       this.agents.set(
         name,
@@ -57,7 +61,8 @@ export class UpstreamClient {
         bodyTimeout: timeout,
       });
       ctx.upstreamStatus = res.statusCode;
-      ctx.upstreamRequestId = route.adapter.requestId(res.headers) ?? null;
+      // Echoed to the client and audited: only an id-shaped value that holds no secret.
+      ctx.upstreamRequestId = this.scrubber.requestId(route.adapter.requestId(res.headers));
       return res;
     } catch (err) {
       throw transportError(ctx, route, err);
@@ -76,6 +81,7 @@ export async function readJsonAnswer(
   ctx: RequestContext,
   route: ResolvedRoute,
   res: Dispatcher.ResponseData,
+  scrubber: Scrubber,
 ): Promise<{ json: unknown; text: string }> {
   const started = performance.now();
   let text: string;
@@ -86,7 +92,7 @@ export async function readJsonAnswer(
   } finally {
     ctx.upstreamMs += performance.now() - started;
   }
-  if (res.statusCode < 200 || res.statusCode >= 300) throw providerError(ctx, route, res, text);
+  if (res.statusCode < 200 || res.statusCode >= 300) throw providerError(ctx, route, res, text, scrubber);
   try {
     return { json: JSON.parse(text), text };
   } catch {
@@ -96,8 +102,13 @@ export async function readJsonAnswer(
   }
 }
 
-function providerError(ctx: RequestContext, route: ResolvedRoute, res: Dispatcher.ResponseData, text: string): GatewayError {
-  const err = route.adapter.mapError(res.statusCode, text, res.headers, route.target);
+/**
+ * A provider's error body is never relayed as such: secrets are scrubbed from the raw body before
+ * the adapter reads it (so no later truncation can leave half a key), and from the mapped
+ * message after (in case the adapter unescaped one).
+ */
+function providerError(ctx: RequestContext, route: ResolvedRoute, res: Dispatcher.ResponseData, text: string, scrubber: Scrubber): GatewayError {
+  const err = scrubber.error(route.adapter.mapError(res.statusCode, scrubber.scrubRaw(text), res.headers, route.target));
   ctx.upstreamError = err.message;
   return err;
 }
@@ -106,14 +117,15 @@ function providerError(ctx: RequestContext, route: ResolvedRoute, res: Dispatche
  * Checks that a stream answer is a 2xx event stream before anything is sent to the client, so a
  * refusal can still be retried, fall back, or be answered as a normal JSON error.
  */
-export async function checkStreamAnswer(ctx: RequestContext, route: ResolvedRoute, res: Dispatcher.ResponseData): Promise<void> {
+export async function checkStreamAnswer(ctx: RequestContext, route: ResolvedRoute, res: Dispatcher.ResponseData, scrubber: Scrubber): Promise<void> {
   if (res.statusCode < 200 || res.statusCode >= 300) {
-    throw providerError(ctx, route, res, await res.body.text().catch(() => ''));
+    throw providerError(ctx, route, res, await res.body.text().catch(() => ''), scrubber);
   }
   const contentType = String(res.headers['content-type'] ?? '');
   if (!contentType.includes('text/event-stream')) {
     await res.body.dump().catch(() => undefined);
-    const err = new GatewayError('upstream_invalid_response', `Provider "${route.target.providerName}" answered a stream request with "${contentType || 'no content type'}" instead of an event stream.`);
+    // The content type is the provider's header: scrubbed like any text it sends.
+    const err = scrubber.error(new GatewayError('upstream_invalid_response', `Provider "${route.target.providerName}" answered a stream request with "${contentType.slice(0, 100) || 'no content type'}" instead of an event stream.`));
     ctx.upstreamError = err.message;
     throw err;
   }
@@ -143,6 +155,7 @@ export async function pipeStream(
   writeHead: () => void,
   abort: AbortController,
   { translator, encoder, native }: StreamOutput,
+  scrubber: Scrubber,
   beforeEnd: () => Promise<void> = async () => undefined,
 ): Promise<void> {
   const outputHash = createHash('sha256');
@@ -165,9 +178,10 @@ export async function pipeStream(
           return;
         }
         observeChunk(ctx, chunk, outputHash);
-        if (!native) pending += encoder.push(chunk, raw);
+        // Configured credentials never pass, even inside a 200 stream (a proxy echoing headers).
+        if (!native) pending += scrubber.scrubLiterals(encoder.push(chunk, raw));
       }
-      if (native) pending += event.event ? `event: ${event.event}\ndata: ${event.data}\n\n` : `data: ${event.data}\n\n`;
+      if (native) pending += scrubber.scrubLiterals(event.event ? `event: ${event.event}\ndata: ${event.data}\n\n` : `data: ${event.data}\n\n`);
     },
   });
   const flush = (): boolean => {
@@ -197,7 +211,7 @@ export async function pipeStream(
     }
     for (const chunk of translator.end()) {
       observeChunk(ctx, chunk, outputHash);
-      if (!native) pending += encoder.push(chunk);
+      if (!native) pending += scrubber.scrubLiterals(encoder.push(chunk));
     }
     if (translator.error) throw translator.error;
     if (scanner) ctx.responsePolicyResult = scanner.result();
@@ -208,9 +222,10 @@ export async function pipeStream(
     if (ctx.clientDisconnected) {
       ctx.upstreamError ??= 'client disconnected; upstream request aborted';
     } else {
-      // A shutdown's abort carries its own catalog error (pipeline/run.ts SHUTDOWN_ABORT).
+      // A shutdown's abort carries its own catalog error (pipeline/run.ts SHUTDOWN_ABORT); a
+      // mid-stream error event is the provider's text: scrubbed like an error body.
       const reason: unknown = abort.signal.aborted ? abort.signal.reason : undefined;
-      const gw = err instanceof GatewayError ? err : reason instanceof GatewayError ? reason : transportError(ctx, route, err);
+      const gw = scrubber.error(err instanceof GatewayError ? err : reason instanceof GatewayError ? reason : transportError(ctx, route, err));
       ctx.upstreamError = gw.message;
       ctx.error = gw;
       await beforeEnd().catch(() => undefined);

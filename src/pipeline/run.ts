@@ -10,6 +10,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { GatewayIdentity } from '../audit/record.js';
 import { buildAuditRecord } from '../audit/record.js';
+import { scrubAuditRecord } from '../audit/scrub-record.js';
 import type { AuditWriter } from '../audit/writer.js';
 import type { KeyDirectory, Principal } from '../auth/directory.js';
 import type { AuthThrottle } from '../edge/auth-throttle.js';
@@ -98,7 +99,7 @@ export class Pipeline {
       { name: 'budget', run: (x) => (budgetScopes(x.ctx.principal!).length > 0 ? reserveBudget(x.ctx, d.budgets, x.chain, s.reservationTtlMs) : undefined) },
       { name: 'review', run: (x) => (x.ctx.outcome === 'REVIEW' ? holdForReview(x.ctx, d.reviews, x.wire, x.model!.publicModel, x.signal) : undefined) },
       { name: 'store-content', run: (x) => storeContent(x, s.storeContent) },
-      { name: 'record-decision', run: (x) => (s.strictAudit ? d.audit.writeNow(buildAuditRecord(x.ctx, d.identity, 'decision')) : undefined) },
+      { name: 'record-decision', run: (x) => (s.strictAudit ? d.audit.writeNow(scrubAuditRecord(buildAuditRecord(x.ctx, d.identity, 'decision'), d.upstream.scrubber)) : undefined) },
       { name: 'forward', run: (x) => (x.surface.kind === 'chat' ? forwardChat(x, d.upstream, d.routes, s.routing) : forwardEmbeddings(x, d.upstream, d.routes, s.routing)) },
     ];
   }
@@ -136,7 +137,7 @@ export class Pipeline {
   /** One upstream exchange for a side call, without retries, metering or budgets; provider errors are mapped as usual. */
   async exchangeOnce(ctx: RequestContext, route: ResolvedRoute, req: UpstreamRequest): Promise<unknown> {
     const res = await this.deps.upstream.send(ctx, route, req, new AbortController().signal);
-    return (await readJsonAnswer(ctx, route, res)).json;
+    return (await readJsonAnswer(ctx, route, res, this.deps.upstream.scrubber)).json;
   }
 
   /** Runs one request of `surface` through every stage; answers and audits it exactly once. */
@@ -218,7 +219,7 @@ export class Pipeline {
  * exactly one audit record as a proxied request, without the upstream stages.
  */
 export async function answerLocally(
-  deps: Pick<PipelineDeps, 'audit' | 'identity' | 'observeRecord'>,
+  deps: Pick<PipelineDeps, 'audit' | 'identity' | 'observeRecord' | 'upstream'>,
   request: FastifyRequest,
   reply: FastifyReply,
   answer: (ctx: RequestContext) => unknown,

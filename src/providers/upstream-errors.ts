@@ -16,6 +16,8 @@ export interface ProviderErrorDetails {
   param?: string | null | undefined;
 }
 
+const HTML = /^<(?:!doctype|html|head|body|\?xml|[a-z]+[\s>])/i;
+const PROVIDER_CODE = /^[A-Za-z0-9_.-]{1,64}$/;
 const CONTEXT_LENGTH = /context[_ ]length|too many tokens|maximum context|prompt is too long|input.*too long/i;
 
 /**
@@ -30,6 +32,8 @@ export function mapUpstreamError(
   details: ProviderErrorDetails,
 ): GatewayError {
   const said = details.message ? `: ${truncate(details.message)}` : '';
+  // The provider's own error type, when it is a plain identifier (it is the provider's text too).
+  const kind = details.providerCode && PROVIDER_CODE.test(details.providerCode) ? ` (${details.providerCode})` : '';
   const retryAfter = headerValue(headers['retry-after']);
   if (status === 429) {
     return new GatewayError('upstream_rate_limited', `Provider "${providerName}" is rate limiting the gateway${said}`, {
@@ -41,10 +45,10 @@ export function mapUpstreamError(
     return new GatewayError('upstream_auth_failed', `Provider "${providerName}" refused the gateway's credential (HTTP ${status}); an operator must fix the provider key.`);
   }
   if (status === 408 || status === 504) {
-    return new GatewayError('upstream_timeout', `Provider "${providerName}" timed out (HTTP ${status})${said}`);
+    return new GatewayError('upstream_timeout', `Provider "${providerName}" timed out (HTTP ${status})${kind}${said}`);
   }
   if (status >= 500) {
-    return new GatewayError('upstream_error', `Provider "${providerName}" failed with HTTP ${status}${said}`);
+    return new GatewayError('upstream_error', `Provider "${providerName}" failed with HTTP ${status}${kind}${said}`);
   }
   if (status === 404) {
     return new GatewayError('upstream_rejected', `Provider "${providerName}" does not know this model or endpoint${said}`, {
@@ -52,7 +56,7 @@ export function mapUpstreamError(
       type: 'not_found_error',
     });
   }
-  const message = details.message ?? `Provider "${providerName}" rejected the request (HTTP ${status})`;
+  const message = details.message ?? `Provider "${providerName}" rejected the request (HTTP ${status})${kind}`;
   if (CONTEXT_LENGTH.test(message) || details.providerCode === 'context_length_exceeded') {
     return new GatewayError('context_length_exceeded', truncate(message), { param: details.param ?? 'messages' });
   }
@@ -65,7 +69,10 @@ export function readErrorBody(body: string): ProviderErrorDetails {
   try {
     json = JSON.parse(body);
   } catch {
-    return { message: body.trim() ? truncate(body.trim()) : undefined };
+    const text = body.trim();
+    // An HTML page (a proxy's or load balancer's) says nothing a client can use, and may echo headers.
+    if (HTML.test(text)) return { message: undefined, providerCode: 'html_error_page' };
+    return { message: text ? truncate(text) : undefined };
   }
   const root = (Array.isArray(json) ? json[0] : json) as Record<string, unknown> | undefined;
   const err = (root?.error ?? root) as Record<string, unknown> | string | undefined;

@@ -5,6 +5,7 @@
  * host only (webhook URLs often embed a secret), and the returned promise never rejects.
  */
 import { request } from 'undici';
+import { scrubPatterns } from '../security/scrub.js';
 
 export interface WebhookLogger {
   warn(obj: object, msg: string): void;
@@ -38,7 +39,9 @@ export async function postWebhook(
     await res.body.dump();
     if (res.statusCode >= 300) warn({ status: res.statusCode }, `${what} refused the notification`);
   } catch (err) {
-    warn({ err: err instanceof Error ? `${err.name}: ${err.message}` : String(err) }, `${what} failed`);
+    // An error message may quote the URL (and its token) or a receiver's answer: keep it short and scrubbed.
+    const said = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+    warn({ err: scrubPatterns(said.split(url).join(hostOf(url) ?? '[webhook]')).slice(0, 300) }, `${what} failed`);
   }
 }
 

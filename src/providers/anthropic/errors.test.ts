@@ -82,7 +82,7 @@ describe('anthropic mapError', () => {
       code: 'upstream_error',
       httpStatus: 502,
       type: 'upstream_error',
-      message: 'Provider "claude" failed with HTTP 500: Internal server error',
+      message: 'Provider "claude" failed with HTTP 500 (api_error): Internal server error',
     },
     {
       name: '529 overloaded_error is a retryable upstream failure',
@@ -91,7 +91,7 @@ describe('anthropic mapError', () => {
       code: 'upstream_error',
       httpStatus: 502,
       type: 'upstream_error',
-      message: 'Provider "claude" failed with HTTP 529: Overloaded',
+      message: 'Provider "claude" failed with HTTP 529 (overloaded_error): Overloaded',
     },
     {
       name: 'a non-JSON body (a proxy page) is read as text',

@@ -69,7 +69,7 @@ describe('cohereAdapter.mapError', () => {
       status: 503,
       body: '<html>Service Unavailable</html>',
       headers: {},
-      want: { code: 'upstream_error', status: 502, message: 'Provider "cohere" failed with HTTP 503: <html>Service Unavailable</html>' },
+      want: { code: 'upstream_error', status: 502, message: 'Provider "cohere" failed with HTTP 503 (html_error_page)' /* an HTML page is never relayed */ },
     },
   ])('HTTP $status', ({ status, body, headers, want }) => {
     const err = cohereAdapter.mapError(status, body, headers, target);

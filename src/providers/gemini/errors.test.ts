@@ -51,7 +51,7 @@ describe('gemini mapError', () => {
       name: '503 UNAVAILABLE → upstream_error',
       status: 503,
       body: gerr(503, 'UNAVAILABLE', 'The model is overloaded. Please try again later.'),
-      expected: { code: 'upstream_error', status: 502, message: 'Provider "google" failed with HTTP 503: The model is overloaded. Please try again later.' },
+      expected: { code: 'upstream_error', status: 502, message: 'Provider "google" failed with HTTP 503 (UNAVAILABLE): The model is overloaded. Please try again later.' },
     },
     {
       name: '404 NOT_FOUND → not found',
@@ -75,7 +75,7 @@ describe('gemini mapError', () => {
       name: 'a non-JSON 502 from a proxy',
       status: 502,
       body: '<html>Bad Gateway</html>',
-      expected: { code: 'upstream_error', status: 502, message: 'Provider "google" failed with HTTP 502: <html>Bad Gateway</html>' },
+      expected: { code: 'upstream_error', status: 502, message: 'Provider "google" failed with HTTP 502 (html_error_page)' /* an HTML page is never relayed */ },
     },
   ];
   it.each(cases)('$name', ({ status, body, headers, expected }) => {
