@@ -89,7 +89,7 @@ export function segmentsOf(body: object, endpoint: 'chat' | 'embeddings'): TextS
 }
 
 /** `description` and `title` strings anywhere in a JSON schema, iteratively, to MAX_SCHEMA_DEPTH. */
-function schemaText(path: string, schema: unknown, add: (path: string, v: unknown) => void): void {
+export function schemaText(path: string, schema: unknown, add: (path: string, v: unknown) => void): void {
   const stack: [string, unknown, number][] = [[path, schema, 0]];
   while (stack.length > 0) {
     const [p, node, depth] = stack.pop()!;

@@ -41,6 +41,7 @@ export function messagesSegments(wire: MessagesWire): TextSegment[] {
   });
 
   (wire.tools ?? []).forEach((t, i) => {
+    add(`tools[${i}].name`, t.name);
     add(`tools[${i}].description`, t.description);
     // The model reads a schema's descriptions and titles, and the example inputs, as instructions.
     if (isObject(t.input_schema)) {
@@ -50,6 +51,8 @@ export function messagesSegments(wire: MessagesWire): TextSegment[] {
     }
     if (Array.isArray(t.input_examples)) walk(t.input_examples, `tools[${i}].input_examples`, (path, _key, v) => add(path, v));
   });
+  // As chat's `user`: the end-user id reaches the provider, so a secret or PII in it is judged too.
+  if (isObject(wire.metadata)) add('metadata.user_id', wire.metadata.user_id);
   return out;
 }
 

@@ -122,7 +122,7 @@ describe('responses segments', () => {
         type: 'function',
         name: 'lookup',
         description: 'tool desc',
-        parameters: { type: 'object', properties: { q: { type: 'string', description: 'q desc' }, description: { type: 'string', description: 'nested' }, 'bad-key': { description: 'skipped' } } },
+        parameters: { type: 'object', properties: { q: { type: 'string', description: 'q desc' }, description: { type: 'string', description: 'nested' }, 'bad-key': { description: 'odd key' } } },
       },
     ],
   };
@@ -139,19 +139,24 @@ describe('responses segments', () => {
       { path: 'input[4].output', text: 'tool result' },
       { path: 'input[5].output[0].text', text: 'tool part' },
       { path: 'input[6].summary[0].text', text: 'thought' },
+      { path: 'tools[0].name', text: 'lookup' },
       { path: 'tools[0].description', text: 'tool desc' },
       { path: 'tools[0].parameters.properties.q.description', text: 'q desc' },
       { path: 'tools[0].parameters.properties.description.description', text: 'nested' },
+      // A key that is not an identifier is addressed in brackets, so it is judged and redactable too.
+      { path: 'tools[0].parameters.properties["bad-key"].description', text: 'odd key' },
     ]);
   });
 
   it('string input is one segment, and every path is one applyRedactions can reach', () => {
     expect(parseWithSegments({ model: 'm', input: 'hi there' }).segments).toEqual([{ path: 'input', text: 'hi there' }]);
     const { wire, segments } = parseWithSegments(body);
-    const redacted = applyRedactions(wire, segments.map((s) => ({ path: s.path, type: 'T', start: 0, end: s.text.length })));
-    const again = parseWithSegments(redacted).segments;
+    // Tool names are judged but kept out of this round trip: a masked name is no longer a valid function name.
+    const masked = segments.filter((s) => !s.path.endsWith('.name'));
+    const redacted = applyRedactions(wire, masked.map((s) => ({ path: s.path, type: 'T', start: 0, end: s.text.length })));
+    const again = responsesSegments(redacted).filter((s) => !s.path.endsWith('.name'));
     expect(again.every((s) => s.text === '[REDACTED:T]')).toBe(true);
-    expect(again).toHaveLength(segments.length);
+    expect(again).toHaveLength(masked.length);
     expect(body.instructions).toBe('sys secret');
   });
 });

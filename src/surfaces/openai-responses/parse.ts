@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { GatewayError } from '../../errors.js';
 import type { RequestFacts } from '../../pipeline/context.js';
+import { keyPath, schemaText } from '../../policy/redact-request.js';
 import type { TextSegment } from '../../policy/types.js';
 import type { ParsedRequest } from '../surface.js';
 import type { ResponsesWire } from './types.js';
@@ -28,8 +29,6 @@ const KNOWN_FIELDS = new Set([
   'max_tool_calls', 'conversation', 'prompt', 'context_management', 'moderation', 'prompt_cache_options',
 ]);
 const FUNCTION_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
-/** Keys parsePath() (policy/redact-request.ts) can address. */
-const PATH_KEY = /^[A-Za-z_$][\w$]*$/;
 
 export function invalid(message: string, param: string): GatewayError {
   return new GatewayError('invalid_request', message, { param });
@@ -277,24 +276,20 @@ export function responsesSegments(wire: ResponsesWire): TextSegment[] {
   if (Array.isArray(b.tools)) {
     b.tools.forEach((tool: unknown, i) => {
       if (!isObject(tool)) return;
+      add(`tools[${i}].name`, tool.name);
       add(`tools[${i}].description`, tool.description);
-      schemaDescriptions(tool.parameters, `tools[${i}].parameters`, add, 0);
+      schemaText(`tools[${i}].parameters`, tool.parameters, add);
     });
   }
+  // What chat scans too: the output schema the model follows, metadata values and the end-user id.
+  if (isObject(b.text) && isObject(b.text.format)) {
+    add('text.format.description', b.text.format.description);
+    schemaText('text.format.schema', b.text.format.schema, add);
+  }
+  if (isObject(b.metadata)) for (const k of Object.keys(b.metadata)) add(keyPath('metadata', k), b.metadata[k]);
+  add('user', b.user);
+  add('safety_identifier', b.safety_identifier);
   return out;
 }
 
 /** `description` strings anywhere in a JSON Schema (properties, items, anyOf …), bounded in depth. */
-function schemaDescriptions(node: unknown, at: string, add: (path: string, v: unknown) => void, depth: number): void {
-  if (depth > 16) return;
-  if (Array.isArray(node)) {
-    node.forEach((v, i) => schemaDescriptions(v, `${at}[${i}]`, add, depth + 1));
-    return;
-  }
-  if (!isObject(node)) return;
-  for (const [key, value] of Object.entries(node)) {
-    if (!PATH_KEY.test(key)) continue; // a key parsePath cannot address is left unscanned
-    if (key === 'description' && typeof value === 'string') add(`${at}.description`, value);
-    else if (typeof value === 'object') schemaDescriptions(value, `${at}.${key}`, add, depth + 1);
-  }
-}
