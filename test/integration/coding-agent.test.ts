@@ -8,7 +8,7 @@
  * the body byte for byte, with only `model` replaced.
  */
 import Anthropic from '@anthropic-ai/sdk';
-import OpenAI from 'openai';
+import OpenAI, { APIError as OpenAIError } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeAnthropic } from '../fakes/anthropic-upstream.js';
 import { FAKE_UPSTREAM_KEY, startFakeOpenAI } from '../fakes/openai-upstream.js';
@@ -210,7 +210,7 @@ describe('a coding agent through /v1/responses (OpenAI, native)', () => {
     expect(bytes()).toContain('gAAAAABencrypted-blob==');
 
     // Nothing was kept.
-    const err = await client.responses.retrieve(done!.id).then(() => undefined, (e: unknown) => e as OpenAI.APIError);
+    const err = await client.responses.retrieve(done!.id).then(() => undefined, (e: unknown) => e as OpenAIError);
     expect(err?.status).toBe(404);
     // The last surface record (the GET's 404 comes after it).
     const record = (await gw.auditRecords()).filter((r) => r.surface === 'openai-responses').at(-1)!;

@@ -4,7 +4,7 @@
  * create, stream, a tool-use round trip, countTokens, errors in Anthropic's shape, both ways of
  * sending the key, and `/v1/models` in Anthropic's list shape.
  */
-import Anthropic from '@anthropic-ai/sdk';
+import Anthropic, { APIError } from '@anthropic-ai/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeAnthropic } from '../fakes/anthropic-upstream.js';
 import { startFakeGemini } from '../fakes/gemini-upstream.js';
@@ -161,13 +161,20 @@ describe.each([
       .messages.create({ model, max_tokens: 50, messages: [{ role: 'user', content: 'please [error:429]' }] })
       .then(() => undefined, (e: unknown) => e);
     expect(err).toBeInstanceOf(Anthropic.RateLimitError);
-    expect((err as Anthropic.APIError).status).toBe(429);
-    expect((err as Anthropic.APIError).error).toMatchObject({ type: 'error', error: { type: 'rate_limit_error' } });
+    expect((err as APIError).status).toBe(429);
+    expect((err as APIError).error).toMatchObject({ type: 'error', error: { type: 'rate_limit_error' } });
   });
 });
 
 describe('errors and keys', () => {
-  const ask = (c: Anthropic, model = 'claude-test', content = 'hi') => c.messages.create({ model, max_tokens: 20, messages: [{ role: 'user', content }] }).then(() => undefined, (e: unknown) => e as Anthropic.APIError);
+  /** The error a refused request raises (fails the test when it succeeds). */
+  const ask = (c: Anthropic, model = 'claude-test', content = 'hi'): Promise<APIError> =>
+    c.messages.create({ model, max_tokens: 20, messages: [{ role: 'user', content }] }).then(
+      () => {
+        throw new Error('expected the gateway to refuse the request');
+      },
+      (e: unknown) => e as APIError,
+    );
 
   it('accepts the key as x-api-key and as a bearer token (ANTHROPIC_AUTH_TOKEN)', async () => {
     const viaHeader = client({ apiKey: null, authToken: null, defaultHeaders: { 'x-api-key': TENANT_KEY } });
@@ -197,7 +204,7 @@ describe('errors and keys', () => {
 
   it('passes an overloaded Anthropic upstream on as 529 overloaded_error', async () => {
     const err = await ask(client(), 'claude-test', 'busy [error:529]');
-    expect(err).toBeInstanceOf(Anthropic.APIError);
+    expect(err).toBeInstanceOf(APIError);
     expect(err.status).toBe(529);
     expect(err).toBeInstanceOf(Anthropic.OverloadedError);
     expect(err.error).toMatchObject({ type: 'error', error: { type: 'overloaded_error' } });
