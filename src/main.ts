@@ -282,6 +282,10 @@ function banner(gateway: RunningGateway): string {
       `      -H "Authorization: Bearer ${demoKey}" -H "Content-Type: application/json" \\`,
       `      -d '{"model":"${demoModel}","messages":[{"role":"user","content":"Hello"}]}'`,
     );
+    // The example key is public: served beyond this machine it lets anyone in (and at real models once a provider key is set).
+    if (!isLoopback(config.server.host)) {
+      lines.push('', `  WARNING: the example key above is public and the gateway listens on ${config.server.host}.`, '  Set server.host: 127.0.0.1 or remove the demo tenant before exposing it.');
+    }
   }
   const missing = Object.entries(config.missingCredentials);
   if (missing.length > 0) {
@@ -289,6 +293,10 @@ function banner(gateway: RunningGateway): string {
     for (const [provider, variable] of missing) lines.push(`    ${provider}: set ${variable}`);
   }
   return lines.join('\n') + '\n\n';
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
 }
 
 function firstPlaintextKey(config: GatewayConfig, model: string): string | undefined {
