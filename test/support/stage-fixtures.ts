@@ -21,9 +21,11 @@ export const PROVIDER_KEY = 'sk-upstream-test-key-123';
 
 /**
  * A configuration with one OpenAI provider at `upstream` (default: a closed port) and the
- * `gpt-test`/`embed-test` models; `yaml` adds top-level sections (`tenants:` is required).
+ * `gpt-test`/`embed-test` models (`models` adds lines under `models:`); `yaml` adds top-level
+ * sections (`tenants:` is required).
  */
-export function stageConfig(yaml: string, upstream = 'http://127.0.0.1:9/v1'): GatewayConfig {
+export function stageConfig(yaml: string, options: { upstream?: string; models?: string } = {}): GatewayConfig {
+  const upstream = options.upstream ?? 'http://127.0.0.1:9/v1';
   return parseConfigText(
     `
 providers:
@@ -31,6 +33,7 @@ providers:
 models:
   gpt-test: { provider: fake-openai, model: gpt-upstream, retries: 0, price: { input: 2, output: 8 }, max_output_tokens: 1000 }
   embed-test: { provider: fake-openai, embeddings: true, price: { input: 0.1, output: 0 } }
+${options.models ?? ''}
 ${yaml}`,
     '<stage-test>',
     {},
