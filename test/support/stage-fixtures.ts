@@ -59,11 +59,12 @@ tenants:
 }
 
 /** A scratch SQLite database (migrated) in its own temp folder. */
-export async function scratchDb(): Promise<{ db: Kysely<SqliteTables>; close(): Promise<void> }> {
+export async function scratchDb(): Promise<{ db: Kysely<SqliteTables>; dir: string; close(): Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'omega-stage-'));
   const db = await openSqlite(`sqlite://${join(dir, 'omega.db')}`);
   return {
     db,
+    dir,
     close: async () => {
       await db.destroy();
       rmSync(dir, { recursive: true, force: true });
