@@ -78,7 +78,7 @@ describe('review stage', () => {
     expect(ctx.review).toMatchObject({ decision: null, reviewer: null, waitMs: 0, mode: 'flag' });
     const [item] = await store.list({});
     expect(item).toMatchObject({ id: ctx.review!.id, decisionId: ctx.decisionId, tenantId: 'acme', agentId: 'bot', keyId: 'key_acme_bot', model: 'gpt-test', mode: 'flag', status: 'pending', expiresAt: null });
-    expect(item!.matchedRules.map((r) => r.id)).toEqual(['everything']);
+    expect(item!.matchedRules).toMatchObject([{ id: 'everything' }]);
     expect(queue.held).toBe(0);
   });
 
