@@ -21,15 +21,16 @@ export const PROVIDER_KEY = 'sk-upstream-test-key-123';
 
 /**
  * A configuration with one OpenAI provider at `upstream` (default: a closed port) and the
- * `gpt-test`/`embed-test` models (`models` adds lines under `models:`); `yaml` adds top-level
+ * `gpt-test`/`embed-test` models (`models` and `providers` add lines under those keys); `yaml` adds top-level
  * sections (`tenants:` is required).
  */
-export function stageConfig(yaml: string, options: { upstream?: string; models?: string } = {}): GatewayConfig {
+export function stageConfig(yaml: string, options: { upstream?: string; models?: string; providers?: string } = {}): GatewayConfig {
   const upstream = options.upstream ?? 'http://127.0.0.1:9/v1';
   return parseConfigText(
     `
 providers:
   fake-openai: { type: openai, base_url: "${upstream}", api_key: "${PROVIDER_KEY}", circuit_breaker: { enabled: false } }
+${options.providers ?? ''}
 models:
   gpt-test: { provider: fake-openai, model: gpt-upstream, retries: 0, price: { input: 2, output: 8 }, max_output_tokens: 1000 }
   embed-test: { provider: fake-openai, embeddings: true, price: { input: 0.1, output: 0 } }
