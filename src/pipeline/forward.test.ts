@@ -107,7 +107,7 @@ describe('forward: JSON answers', () => {
     expect(refused.message).toContain('ECONNREFUSED');
     expect(closed.ctx.attempts).toBe(1);
     expect(closed.ctx.upstreamError).toBe(refused.message);
-    const slow = await exchange('slow-model', user('[slow:1000]'));
+    const slow = await exchange('slow-model', user('[slow:3000]'));
     expect(await failure(slow.pending)).toMatchObject({ code: 'upstream_timeout', status: 504 });
   });
 });
@@ -185,18 +185,16 @@ describe('forward: streams', () => {
 
   it('aborts the upstream request when the client leaves, without an error of its own', async () => {
     const before = fake.aborted.length;
-    const relayed = relay('[gate] a b c', (destroy) => destroy());
-    // The gate holds the rest of the stream until the client is gone.
-    await new Promise((r) => setTimeout(r, 100));
-    fake.release();
-    const { ctx, beforeEnd } = await relayed;
+    // The gate holds the rest of the stream: the client leaves after the first frame.
+    const { ctx, beforeEnd } = await relay('[gate] a b c', (destroy) => destroy());
     expect(ctx.clientDisconnected).toBe(true);
     expect(ctx.streamInterrupted).toBe(true);
     expect(ctx.error).toBeUndefined();
     expect(ctx.upstreamError).toContain('client disconnected');
     expect(beforeEnd()).toBe(0);
-    await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 200 && fake.aborted.length === before; i++) await new Promise((r) => setTimeout(r, 10));
     expect(fake.aborted.length).toBeGreaterThan(before);
+    fake.release();
   });
 
   it('refuses a stream answer that is not an event stream before any byte reaches the client', async () => {

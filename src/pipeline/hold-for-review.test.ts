@@ -54,7 +54,7 @@ async function judged(policy: string, body: Partial<ChatRequest> = {}) {
 }
 
 async function whenHeld(): Promise<void> {
-  for (let i = 0; i < 200 && queue.held === 0; i++) await new Promise((r) => setTimeout(r, 5));
+  for (let i = 0; i < 300 && queue.held === 0; i++) await new Promise((r) => setTimeout(r, 10));
   expect(queue.held).toBe(1);
 }
 
