@@ -139,4 +139,12 @@ describe('response rules', () => {
     expect(err?.message).toBe('The response was blocked by policy "guard" (rules: no-leaks).');
     expect(ctx.responsePolicyResult!.outcome).toBe('BLOCK');
   });
+
+  it('audits the rules a later choice matched when an earlier one matched nothing', async () => {
+    const { ctx, result } = await judge(guarded(), user('hi'));
+    await result;
+    const redactions = evaluateResponsePolicy(ctx, ['fine', 'use CODE-7']);
+    expect(redactions.map((r) => r.path)).toEqual(['choices[1].message.content']);
+    expect(ctx.responsePolicyResult!.matchedRules.map((r) => r.id)).toEqual(['mask-codes']);
+  });
 });

@@ -77,7 +77,11 @@ export function evaluateResponsePolicy(ctx: RequestContext, contents: readonly (
   const redactions: PolicyResult['redactions'] = [];
   for (let i = 0; i < contents.length; i++) {
     const result = policy.evaluateResponse(contents[i] ?? '', ctx.policy.input, `choices[${i}].message.content`);
-    if (!ctx.responsePolicyResult || SEVERITY[result.outcome] > SEVERITY[ctx.responsePolicyResult.outcome]) ctx.responsePolicyResult = result;
+    const kept = ctx.responsePolicyResult;
+    // The most severe choice is audited; at equal severity the one that matched rules (a redaction is ALLOW too).
+    if (!kept || SEVERITY[result.outcome] > SEVERITY[kept.outcome] || (SEVERITY[result.outcome] === SEVERITY[kept.outcome] && result.matchedRules.length > kept.matchedRules.length)) {
+      ctx.responsePolicyResult = result;
+    }
     if (result.outcome === 'BLOCK') {
       const rules = result.matchedRules.filter((r) => !r.shadow && r.action === 'block').map((r) => r.id);
       throw new GatewayError('policy_blocked', `The response was blocked by policy "${result.policyName}" (rules: ${rules.join(', ')}).`);
