@@ -3,6 +3,7 @@
  * stores, builds the pipeline's dependencies, listens, and shuts down in order (stop accepting,
  * drain in-flight requests, flush the audit, close the store).
  */
+import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -42,6 +43,7 @@ import { createLogger, scrubbingLogger } from './telemetry/logger.js';
 import { scrubberFor } from './security/scrub.js';
 import { GatewayMetrics } from './telemetry/metrics.js';
 import { createTracing } from './telemetry/tracing.js';
+import { DRAIN_MESSAGE, superviseWorkers } from './cli/workers.js';
 
 export const GATEWAY_VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
 
@@ -271,18 +273,36 @@ export function configPathFrom(flag: string | undefined, env: NodeJS.ProcessEnv 
   return flag ?? env.OMEGA_CONFIG ?? EXAMPLE_CONFIG;
 }
 
-/** `omega serve`: start, print the first-run banner, stop cleanly on SIGTERM/SIGINT. */
-export async function serve(options: { config?: string; port?: number }): Promise<void> {
+/** Exit code of `omega serve` when the configuration cannot support what was asked (e.g. --workers without redis.url). */
+export const EXIT_UNSUPPORTED = 2;
+
+/**
+ * `omega serve`: start, print the first-run banner, stop cleanly on SIGTERM/SIGINT. With
+ * `workers` > 1 this process becomes the primary of that many gateway workers (cli/workers.ts).
+ */
+export async function serve(options: { config?: string; port?: number; workers?: number }): Promise<void> {
   const logger = createLogger(process.env.OMEGA_LOG_LEVEL ?? 'info');
   const path = configPathFrom(options.config);
   const config = loadConfigFile(path, process.env);
-  const gateway = await startGateway({ config, port: options.port, logger });
+  const workers = options.workers ?? 1;
+  if (workers > 1 && cluster.isPrimary) {
+    // Without Redis each worker would count quotas and budgets alone: N workers would admit N times the limit.
+    if (!config.redis.url) {
+      process.stderr.write(`omega: --workers ${workers} needs redis.url in ${config.source}: workers share rate quotas, budget holds and signals through Redis (without it, run one process).\n`);
+      process.exit(EXIT_UNSUPPORTED);
+    }
+    superviseWorkers({ workers, instance: process.env.OMEGA_INSTANCE ?? hostname(), logger });
+    return;
+  }
+  const gateway = await startGateway({ config, port: options.port, logger, instance: process.env.OMEGA_INSTANCE });
   logger.info({ url: gateway.url, config: config.source, configVersion: config.version }, 'gateway listening');
   process.stdout.write(banner(gateway));
 
   let signals = 0;
-  const stop = (signal: string) => {
-    if (++signals > 1) process.exit(1);
+  let draining = false;
+  const drain = (signal: string) => {
+    if (draining) return;
+    draining = true;
     logger.info({ signal }, 'shutting down: draining in-flight requests');
     gateway.close().then(
       () => process.exit(0),
@@ -292,8 +312,14 @@ export async function serve(options: { config?: string; port?: number }): Promis
       },
     );
   };
+  const stop = (signal: string) => {
+    if (++signals > 1) process.exit(1);
+    drain(signal);
+  };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+  // A worker drains when its primary asks (the primary got SIGTERM).
+  if (cluster.isWorker) process.on('message', (m) => m === DRAIN_MESSAGE && drain('primary'));
 }
 
 function banner(gateway: RunningGateway): string {

@@ -26,12 +26,19 @@ const port = (v: string) => {
   return n;
 };
 
+const workerCount = (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 256) throw new InvalidArgumentError('a whole number 1–256');
+  return n;
+};
+
 program
   .command('serve')
   .description('run the gateway')
   .option('-c, --config <file>', 'deployment file (default: $OMEGA_CONFIG, else the shipped example)')
   .option('-p, --port <n>', 'port to listen on (overrides server.port)', port)
-  .action(async (opts: { config?: string; port?: number }) => {
+  .option('-w, --workers <n>', 'run n gateway worker processes on the port (needs redis.url); a crashed worker is restarted', workerCount)
+  .action(async (opts: { config?: string; port?: number; workers?: number }) => {
     await serve(opts);
   });
 
