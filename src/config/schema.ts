@@ -253,7 +253,7 @@ export const ConfigSchema = z
       .describe('The admin API (reviews, spend, policies, audit).'),
     keys: z
       .object({
-        cache_ttl: Duration.default(5000).describe('How long a runtime-created key stays cached; revocations take effect within this time.'),
+        cache_ttl: Duration.default(5000).describe('How long a runtime-created key stays cached; revocations take effect within this time (at once on every replica when redis.url is set).'),
       })
       .strict()
       .prefault({})
