@@ -18,6 +18,8 @@ export const POLICY_RESYNC_MS = 10_000;
 export class PolicySync {
   private timer: ReturnType<typeof setInterval> | undefined;
   private running: Promise<void> | undefined;
+  /** The stored version last applied per name (it may differ from the compiled one, e.g. `v2+<hash>`), so a resync applies it once. */
+  private readonly applied = new Map<string, string>();
 
   constructor(
     private readonly set: PolicySet,
@@ -38,7 +40,8 @@ export class PolicySync {
 
   private async reload(): Promise<void> {
     for (const p of await this.source.latest()) {
-      if (this.set.get(p.name)?.version === p.version) continue;
+      if (this.applied.get(p.name) === p.version || this.set.get(p.name)?.version === p.version) continue;
+      this.applied.set(p.name, p.version);
       try {
         const next = this.set.replace(p.name, p.config);
         this.log.info({ policy: p.name, version: next.version }, 'stored policy version applied');
