@@ -23,6 +23,7 @@ import { GatewayError, toOpenAIError } from './errors.js';
 import type { AlertNotifier } from './budget/alerts.js';
 import type { BudgetLedger } from './budget/ledger.js';
 import type { PolicyEngine } from './policy/engine.js';
+import type { PolicySync } from './policy/sync.js';
 import type { RateLimiter } from './ratelimit/limiter.js';
 import type { ReviewQueue } from './review/queue.js';
 import type { AuditObserver } from './pipeline/audit.js';
@@ -53,6 +54,8 @@ export interface GatewayDeps {
   reservationTtlMs: number;
   alerts: AlertNotifier;
   reviews: ReviewQueue;
+  /** Announces admin policy changes to every replica. */
+  policySync: PolicySync;
   audit: AuditWriter;
   /** Stored /v1/responses results (conversation state). */
   responses: ResponseStore;

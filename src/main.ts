@@ -3,6 +3,7 @@
  * stores, builds the pipeline's dependencies, listens, and shuts down in order (stop accepting,
  * drain in-flight requests, flush the audit, close the store).
  */
+import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -34,10 +35,15 @@ import { SqliteAuditSink } from './store/sqlite/audit-sink.js';
 import { openSqlite, sqlitePath, type SqliteTables } from './store/sqlite/database.js';
 import { SqliteKeyStore } from './store/sqlite/key-store.js';
 import { SqliteResponseStore } from './store/sqlite/response-store.js';
+import { MemorySignalBus } from './store/memory/signals.js';
+import { RedisSignalBus } from './store/redis/signals.js';
+import type { SignalBus } from './store/types.js';
+import { PolicySync } from './policy/sync.js';
 import { createLogger, scrubbingLogger } from './telemetry/logger.js';
 import { scrubberFor } from './security/scrub.js';
 import { GatewayMetrics } from './telemetry/metrics.js';
 import { createTracing } from './telemetry/tracing.js';
+import { DRAIN_MESSAGE, superviseWorkers } from './cli/workers.js';
 
 export const GATEWAY_VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
 
@@ -61,6 +67,11 @@ export interface StartOptions {
   port?: number;
   host?: string;
   logger?: Logger;
+  /**
+   * This replica's name (audit `gateway_instance`, owner of its held reviews); must be stable
+   * across its restarts and distinct between replicas. Default: the host name.
+   */
+  instance?: string;
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -101,31 +112,44 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     logger.warn({ providers: demoProviders.map(([n]) => n) }, 'demo upstream started: models of these providers answer with an echo, not a real model');
   }
 
-  const identity: GatewayIdentity = { instance: `${hostname()}:${process.pid}`, version: GATEWAY_VERSION, configVersion: config.version };
+  const identity: GatewayIdentity = { instance: options.instance ?? hostname(), version: GATEWAY_VERSION, configVersion: config.version };
   const upstream = new UpstreamClient(config);
   const routes = new RouteTable(config, baseUrls);
   // Tokenizers load lazily and are large; load the ones the configured models need now, not on a request.
   for (const model of Object.values(config.models)) preloadTokenizerFor(model.model ?? '');
   for (const name of Object.keys(config.models)) preloadTokenizerFor(name);
 
+  // Replicas tell each other about decisions, policy changes and revocations through Redis; alone, in memory.
+  const signals: SignalBus = config.redis.url
+    ? await RedisSignalBus.open({ url: config.redis.url, keyPrefix: config.redis.key_prefix, onError: (err) => logger.warn({ err: { message: err.message } }, 'redis signal connection failed; retrying') })
+    : new MemorySignalBus();
   const policies = new PolicySet(config.policies);
-  // Policies replaced at runtime (admin API) stay in force across restarts: the newest stored version wins over the file.
-  const stored = await db.selectFrom('policy_versions as p').selectAll().where(({ eb, selectFrom }) => eb('p.id', '=', selectFrom('policy_versions as q').select((q) => q.fn.max('q.id').as('m')).whereRef('q.name', '=', 'p.name'))).execute();
-  for (const p of stored) {
-    try {
-      policies.replace(p.name, JSON.parse(p.config));
-    } catch (err) {
-      logger.error({ err, policy: p.name, version: p.version }, 'a stored policy version no longer loads; the configured one stays in force');
-    }
-  }
+  // Policies replaced at runtime (admin API, on any replica) stay in force across restarts: the newest stored version wins over the file.
+  const policySync = new PolicySync(
+    policies,
+    {
+      latest: async () =>
+        (await db.selectFrom('policy_versions as p').selectAll().where(({ eb, selectFrom }) => eb('p.id', '=', selectFrom('policy_versions as q').select((q) => q.fn.max('q.id').as('m')).whereRef('q.name', '=', 'p.name'))).execute()).map((p) => ({
+          name: p.name,
+          version: p.version,
+          config: JSON.parse(p.config) as unknown,
+        })),
+    },
+    signals,
+    logger,
+  );
+  await policySync.load();
+  await policySync.listen();
   const budgets = new MemoryBudgetLedger({ timeZone: config.budgets.timezone });
   await seedLedgerFromAudit(db, config, budgets);
   const limiter = new MemoryRateLimiter();
   const alerts = new AlertNotifier({ webhookUrl: config.alerts.webhook, logger });
   const reviewStore = new SqliteReviewStore(db);
-  const reviews = new ReviewQueue(reviewStore, { webhook: config.alerts.webhook, pollMs: 1000, log: logger });
-  // Requests held for review by a previous process are gone with it: close their items.
-  const orphaned = await reviewStore.failPendingHolds('the gateway restarted while the request was held', Date.now());
+  // With Redis a decision made elsewhere arrives as a signal; the poll is only the safety net then.
+  const reviews = new ReviewQueue(reviewStore, { webhook: config.alerts.webhook, pollMs: config.redis.url ? 5000 : 1000, log: logger, instance: identity.instance, signals });
+  await reviews.listen();
+  // Requests held for review by a previous process of this instance are gone with it: close their items (other replicas' holds still wait).
+  const orphaned = await reviewStore.failPendingHolds('the gateway restarted while the request was held', Date.now(), identity.instance);
   if (orphaned.length > 0) logger.warn({ reviews: orphaned.map((r) => r.id) }, 'held review items of a previous process marked failed');
   // ...and every request a crash left without a final audit record (held or forwarded) gets one.
   const lost = await auditLostRequests(db, audit, identity, orphaned);
@@ -147,10 +171,12 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     onError: (err) => logger.warn({ err }, 'tracing disabled: the OpenTelemetry SDK failed to load'),
   });
   const responseStore = new SqliteResponseStore(db);
+  const keys = new KeyDirectory(config, keyStore);
+  await keys.listen(signals);
   const deps: GatewayDeps = {
     config,
     responses: responseStore,
-    keys: new KeyDirectory(config, keyStore),
+    keys,
     routes,
     upstream,
     policy: new PolicyEngine(policies),
@@ -159,6 +185,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     reservationTtlMs,
     alerts,
     reviews,
+    policySync,
     audit,
     db,
     identity,
@@ -202,6 +229,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
         const closed = app.close();
         reviews.shutdown();
         clearInterval(retentionTimer);
+        policySync.close();
         await until(() => deps.inFlight.size === 0, config.server.shutdown_grace);
         if (deps.inFlight.size > 0) {
           logger.warn({ inFlight: deps.inFlight.size }, 'shutdown grace period over; aborting in-flight requests');
@@ -224,6 +252,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
         await step(logger, 'budgets', () => budgets.close());
         await step(logger, 'rate limiter', () => limiter.close());
         await step(logger, 'upstream', () => upstream.close());
+        await step(logger, 'signals', () => signals.close());
         await step(logger, 'tracing', () => tracing.shutdown());
         await step(logger, 'demo upstream', async () => demo?.close());
         await step(logger, 'store', () => db.destroy());
@@ -244,18 +273,36 @@ export function configPathFrom(flag: string | undefined, env: NodeJS.ProcessEnv 
   return flag ?? env.OMEGA_CONFIG ?? EXAMPLE_CONFIG;
 }
 
-/** `omega serve`: start, print the first-run banner, stop cleanly on SIGTERM/SIGINT. */
-export async function serve(options: { config?: string; port?: number }): Promise<void> {
+/** Exit code of `omega serve` when the configuration cannot support what was asked (e.g. --workers without redis.url). */
+export const EXIT_UNSUPPORTED = 2;
+
+/**
+ * `omega serve`: start, print the first-run banner, stop cleanly on SIGTERM/SIGINT. With
+ * `workers` > 1 this process becomes the primary of that many gateway workers (cli/workers.ts).
+ */
+export async function serve(options: { config?: string; port?: number; workers?: number }): Promise<void> {
   const logger = createLogger(process.env.OMEGA_LOG_LEVEL ?? 'info');
   const path = configPathFrom(options.config);
   const config = loadConfigFile(path, process.env);
-  const gateway = await startGateway({ config, port: options.port, logger });
+  const workers = options.workers ?? 1;
+  if (workers > 1 && cluster.isPrimary) {
+    // Without Redis each worker would count quotas and budgets alone: N workers would admit N times the limit.
+    if (!config.redis.url) {
+      process.stderr.write(`omega: --workers ${workers} needs redis.url in ${config.source}: workers share rate quotas, budget holds and signals through Redis (without it, run one process).\n`);
+      process.exit(EXIT_UNSUPPORTED);
+    }
+    superviseWorkers({ workers, instance: process.env.OMEGA_INSTANCE ?? hostname(), logger });
+    return;
+  }
+  const gateway = await startGateway({ config, port: options.port, logger, instance: process.env.OMEGA_INSTANCE });
   logger.info({ url: gateway.url, config: config.source, configVersion: config.version }, 'gateway listening');
   process.stdout.write(banner(gateway));
 
   let signals = 0;
-  const stop = (signal: string) => {
-    if (++signals > 1) process.exit(1);
+  let draining = false;
+  const drain = (signal: string) => {
+    if (draining) return;
+    draining = true;
     logger.info({ signal }, 'shutting down: draining in-flight requests');
     gateway.close().then(
       () => process.exit(0),
@@ -265,8 +312,14 @@ export async function serve(options: { config?: string; port?: number }): Promis
       },
     );
   };
+  const stop = (signal: string) => {
+    if (++signals > 1) process.exit(1);
+    drain(signal);
+  };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+  // A worker drains when its primary asks (the primary got SIGTERM).
+  if (cluster.isWorker) process.on('message', (m) => m === DRAIN_MESSAGE && drain('primary'));
 }
 
 function banner(gateway: RunningGateway): string {

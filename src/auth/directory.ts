@@ -1,12 +1,13 @@
 /**
  * Resolves an API key to its principal (tenant → team → agent). Keys declared in the config
  * file live in memory; keys created at runtime are looked up in the KeyStore once and cached for
- * `keys.cache_ttl`, so the hot path does not touch the database and a revocation takes effect
- * within that time.
+ * `keys.cache_ttl`, so the hot path does not touch the database. A revocation takes effect
+ * within that time, or at once where it is announced on the signal bus (`omega keys revoke`
+ * with `redis.url` set).
  */
 import type { AgentConfig, TeamConfig, TenantConfig } from '../config/schema.js';
 import type { GatewayConfig } from '../config/load.js';
-import type { KeyStore } from '../store/types.js';
+import type { KeyStore, SignalBus } from '../store/types.js';
 import { hashApiKey } from './api-keys.js';
 
 export interface Principal {
@@ -68,6 +69,23 @@ export class KeyDirectory {
       expiresAt: now + (principal ? this.config.keys.cache_ttl : NEGATIVE_TTL_MS),
     });
     return principal;
+  }
+
+  /** Drops a key from the cache, so its next use reads the store (and finds it revoked). */
+  forget(keyId: string): void {
+    for (const [hash, entry] of this.cache) if (entry.principal?.keyId === keyId) this.cache.delete(hash);
+  }
+
+  /** Forgets keys as their revocations are announced (by key id: hashes never go on the bus). */
+  async listen(signals: SignalBus): Promise<void> {
+    await signals.subscribe('key.revoked', (message) => {
+      try {
+        const id = (JSON.parse(message) as { id?: unknown }).id;
+        if (typeof id === 'string') this.forget(id);
+      } catch {
+        // Not ours to act on: a malformed message changes nothing.
+      }
+    });
   }
 
   /** The principal a runtime key of this tenant/agent would have; undefined if the config lacks them. */

@@ -16,6 +16,7 @@ import { applyRetention } from '../audit/retention.js';
 import { verifyAudit } from '../audit/verify.js';
 import { SqliteAuditSink } from '../store/sqlite/audit-sink.js';
 import { policyTest, type PolicyTestOptions } from './policy-test.js';
+import { RedisSignalBus } from '../store/redis/signals.js';
 
 const program = new Command('omega').description('OmegaEngine Gateway').version(GATEWAY_VERSION);
 
@@ -25,12 +26,19 @@ const port = (v: string) => {
   return n;
 };
 
+const workerCount = (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 256) throw new InvalidArgumentError('a whole number 1–256');
+  return n;
+};
+
 program
   .command('serve')
   .description('run the gateway')
   .option('-c, --config <file>', 'deployment file (default: $OMEGA_CONFIG, else the shipped example)')
   .option('-p, --port <n>', 'port to listen on (overrides server.port)', port)
-  .action(async (opts: { config?: string; port?: number }) => {
+  .option('-w, --workers <n>', 'run n gateway worker processes on the port (needs redis.url); a crashed worker is restarted', workerCount)
+  .action(async (opts: { config?: string; port?: number; workers?: number }) => {
     await serve(opts);
   });
 
@@ -96,7 +104,7 @@ withConfig(keys.command('list'))
   });
 
 withConfig(keys.command('revoke <keyId>'))
-  .description('revoke a runtime key (takes effect within keys.cache_ttl)')
+  .description('revoke a runtime key (at once on every replica with redis.url set, else within keys.cache_ttl)')
   .action(async (keyId: string, opts: { config?: string }) => {
     const cfg = loadConfigFile(configPathFrom(opts.config));
     const db = await openSqlite(cfg.storage.url);
@@ -106,6 +114,7 @@ withConfig(keys.command('revoke <keyId>'))
     } finally {
       await db.destroy();
     }
+    if (cfg.redis.url) console.log(await announceRevocation(cfg.redis.url, cfg.redis.key_prefix, keyId, cfg.keys.cache_ttl));
   });
 
 keys
@@ -236,6 +245,21 @@ policy
     );
     if (opts.expect && opts.expect.toUpperCase() !== outcome) fail(`expected ${opts.expect.toUpperCase()}, got ${outcome}`);
   });
+
+/** Tells running replicas to drop the key from their caches; the cache TTL bounds it when Redis is unreachable. */
+async function announceRevocation(url: string, keyPrefix: string, keyId: string, cacheTtlMs: number): Promise<string> {
+  try {
+    const bus = await RedisSignalBus.open({ url, keyPrefix });
+    try {
+      await bus.publish('key.revoked', JSON.stringify({ id: keyId }));
+    } finally {
+      await bus.close();
+    }
+    return 'running replicas were told at once';
+  } catch (err) {
+    return `note: could not reach redis (${(err as Error).message}); running replicas stop accepting the key within keys.cache_ttl (${cacheTtlMs} ms)`;
+  }
+}
 
 function fail(message: string): never {
   console.error(`omega: ${message}`);

@@ -1,11 +1,13 @@
 /**
  * The review queue. A REVIEW in hold mode parks the request here until a reviewer decides, the
  * timeout passes, or the client leaves; in flag mode the item is only recorded. Decisions
- * arrive through the admin API of any replica: the waiting replica learns of them at once when
- * it made them itself, and otherwise by polling the shared store.
+ * arrive through the admin API of any replica: the deciding replica publishes the item id on the
+ * signal bus, and the replica holding the request reads the decision from the shared store at
+ * once. A slow poll of the store stays as the safety net for a lost message.
  */
 import { randomUUID } from 'node:crypto';
 import { postWebhook, type WebhookLogger } from '../telemetry/webhook.js';
+import type { SignalBus } from '../store/types.js';
 import type { ReviewItem, ReviewStatus, ReviewStore } from './types.js';
 
 export type HoldOutcome = 'approved' | 'rejected' | 'expired' | 'abandoned' | 'failed';
@@ -21,9 +23,13 @@ const CLOSE_REASONS = {
 
 export interface ReviewQueueOptions {
   webhook: string | undefined;
-  /** How often a held request checks the store for a decision made elsewhere. */
+  /** How often a held request checks the store for a decision made elsewhere (the safety net behind `signals`). */
   pollMs: number;
   log: WebhookLogger;
+  /** This gateway instance: recorded as the owner of its holds. */
+  instance?: string;
+  /** Decisions are announced here, so that the replica holding the request releases it at once. */
+  signals?: SignalBus;
   now?: () => number;
 }
 
@@ -44,8 +50,23 @@ export class ReviewQueue {
     return `rev_${randomUUID().replaceAll('-', '')}`;
   }
 
-  /** Records an item and notifies the webhook. */
+  /** Listens for decisions made on other replicas (call once, before serving). */
+  async listen(): Promise<void> {
+    await this.options.signals?.subscribe('review.decided', (message) => {
+      const id = parseDecided(message);
+      if (!id || !this.waiters.has(id)) return;
+      void this.store.get(id).then(
+        (stored) => {
+          if (stored && (stored.status === 'approved' || stored.status === 'rejected')) this.waiters.get(id)?.(stored);
+        },
+        () => undefined, // the poll will find it
+      );
+    });
+  }
+
+  /** Records an item (owned by this instance) and notifies the webhook. */
   async submit(item: ReviewItem): Promise<void> {
+    if (item.mode === 'hold' && this.options.instance !== undefined) item.owner ??= this.options.instance;
     await this.store.create(item);
     void postWebhook(
       this.options.webhook,
@@ -108,7 +129,13 @@ export class ReviewQueue {
   /** A reviewer's decision (admin API). Returns undefined when the item is not pending any more. */
   async decide(id: string, decision: 'approved' | 'rejected', reviewer: string, reason: string | null): Promise<ReviewItem | undefined> {
     const item = await this.store.decide(id, decision, reviewer, reason, this.now());
-    if (item) this.waiters.get(id)?.(item);
+    if (!item) return item;
+    const local = this.waiters.get(id);
+    if (local) local(item);
+    else if (item.mode === 'hold') {
+      // Held on another replica: tell it now. A failed publish only delays the release to its poll.
+      await this.options.signals?.publish('review.decided', JSON.stringify({ id })).catch((err: unknown) => this.options.log.warn({ err, review: id }, 'announcing a review decision failed; the holding replica finds it by polling'));
+    }
     return item;
   }
 
@@ -123,5 +150,14 @@ export class ReviewQueue {
   /** Requests held right now by this process. */
   get held(): number {
     return this.waiters.size;
+  }
+}
+
+function parseDecided(message: string): string | undefined {
+  try {
+    const id = (JSON.parse(message) as { id?: unknown }).id;
+    return typeof id === 'string' ? id : undefined;
+  } catch {
+    return undefined;
   }
 }

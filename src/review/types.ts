@@ -27,6 +27,8 @@ export interface ReviewItem {
   decidedAt: number | null;
   reviewer: string | null;
   reason: string | null;
+  /** hold mode: the gateway instance (GatewayIdentity.instance) whose request waits; only it fails the item at its restart. */
+  owner?: string | null;
 }
 
 export interface ReviewFilter {
@@ -46,6 +48,11 @@ export interface ReviewStore {
    * was no longer pending (another reviewer, replica or timeout got there first).
    */
   decide(id: string, status: Exclude<ReviewStatus, 'pending'>, reviewer: string | null, reason: string | null, at: number): Promise<ReviewItem | undefined>;
-  /** At start: hold items left pending by a previous process can never be answered; marks them failed and returns them. */
-  failPendingHolds(reason: string, at: number): Promise<ReviewItem[]>;
+  /**
+   * At start: hold items left pending by a previous process of this instance can never be
+   * answered; marks them failed and returns them. With `owner`, only that instance's items (and
+   * items without an owner, from before owners were recorded) are failed; other replicas' holds
+   * are still waiting.
+   */
+  failPendingHolds(reason: string, at: number, owner?: string): Promise<ReviewItem[]>;
 }

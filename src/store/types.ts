@@ -65,3 +65,18 @@ export interface ResponseStore {
   /** Removes every response whose `expiresAt` is at or before `now` (ms); returns how many. */
   deleteExpired(now: number): Promise<number>;
 }
+
+/**
+ * What replicas tell each other at once (review decided, policy replaced, key revoked). Delivery
+ * is best effort (Redis pub/sub drops messages while a subscriber is disconnected), so every
+ * receiver also has a slower safety net; handlers must be idempotent, since the sender receives
+ * its own messages too.
+ */
+export type SignalChannel = 'review.decided' | 'policy.replaced' | 'key.revoked';
+
+export interface SignalBus {
+  publish(channel: SignalChannel, message: string): Promise<void>;
+  /** Resolves once the subscription is active. */
+  subscribe(channel: SignalChannel, handler: (message: string) => void): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,6 +1,7 @@
 /**
- * Admin API: policies. A PUT validates and compiles the new policy and swaps it in at once for
- * this process; every decision records the version that made it.
+ * Admin API: policies. A PUT validates and compiles the new policy, swaps it in at once for
+ * this process, stores it and announces it, so every replica reloads it from the store (see
+ * policy/sync.ts); every decision records the version that made it.
  */
 import type { FastifyInstance } from 'fastify';
 import type { GatewayDeps } from '../../app.js';
@@ -34,6 +35,7 @@ export function policyRoutes(app: FastifyInstance, deps: GatewayDeps): void {
     const version = set.get(request.params.name)!.version;
     // Kept in the store, so the change survives a restart and every version stays on record.
     await deps.db.insertInto('policy_versions').values({ name: request.params.name, version, config: JSON.stringify(request.body), actor: request.adminActor!, created_at: Date.now() }).execute();
+    await deps.policySync.announce(request.params.name, version);
     request.log.info({ policy: request.params.name, version, actor: request.adminActor }, 'policy replaced');
     return describe(request.params.name);
   });

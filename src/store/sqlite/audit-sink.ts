@@ -1,7 +1,8 @@
 /**
  * The audit trail in SQLite, append-only and hash-chained per tenant (see audit/chain.ts).
- * One process appends at a time (the embedded default), so the chain heads live in memory and
- * are assigned inside the same transaction that inserts the batch.
+ * Several processes may append to one file (`omega serve --workers N`, replicas on one host), so
+ * each batch reads its chains' heads inside the same write transaction (BEGIN IMMEDIATE) that
+ * inserts it: one indexed lookup per chain per batch.
  */
 import type { Kysely } from 'kysely';
 import { chainHash, chainOf, GENESIS_HASH, type RetentionEvent } from '../../audit/chain.js';
@@ -21,49 +22,43 @@ interface Head {
 }
 
 export class SqliteAuditSink implements AuditSink {
-  private heads = new Map<string, Head>();
-
   private constructor(private readonly db: Kysely<SqliteTables>) {}
 
-  /** Opens the sink: loads every chain's head and hashes rows written before chaining existed. */
+  /** Opens the sink: hashes rows written before chaining existed. */
   static async open(db: Kysely<SqliteTables>): Promise<SqliteAuditSink> {
     const sink = new SqliteAuditSink(db);
     await sink.sealUnhashed();
-    const heads = await db
-      .selectFrom('audit_records as a')
-      .select(['a.chain', 'a.chain_seq', 'a.record_hash'])
-      .where(({ eb, selectFrom }) => eb('a.chain_seq', '=', selectFrom('audit_records as b').select((b) => b.fn.max('b.chain_seq').as('m')).whereRef('b.chain', '=', 'a.chain')))
-      .execute();
-    for (const h of heads) sink.heads.set(h.chain, { seq: h.chain_seq, hash: h.record_hash });
     return sink;
   }
 
   async append(records: readonly AuditRecord[]): Promise<void> {
     // A prepared statement in one synchronous transaction, under Kysely's connection lock: the
     // group commit costs a few microseconds a record instead of building SQL for every row.
-    await this.db.connection().execute(async () => {
-      const heads = new Map(this.heads);
-      const rows = records.map((r) => {
-        const chain = chainOf(r.tenant_id);
-        const head = heads.get(chain) ?? { seq: 0, hash: GENESIS_HASH };
-        const record = JSON.stringify(r);
-        const next = { seq: head.seq + 1, hash: chainHash(head.hash, record) };
-        heads.set(chain, next);
-        return { ...columns(r), record, kind: r.kind, chain, chain_seq: next.seq, prev_hash: head.hash, record_hash: next.hash };
-      });
-      this.insertBatch(rows);
-      this.heads = heads; // only once the transaction committed
-    });
+    const rows = records.map((r) => ({ ...columns(r), record: JSON.stringify(r), kind: r.kind, chain: chainOf(r.tenant_id) }));
+    await this.db.connection().execute(async () => this.insertBatch(rows));
   }
 
-  private insertBatch: (rows: Record<string, unknown>[]) => void = (rows) => {
+  private insertBatch: (rows: (Record<string, unknown> & { record: string; chain: string })[]) => void = (rows) => {
     const sqlite = rawSqlite(this.db);
     const insert = sqlite.prepare(
       `insert into audit_records (${INSERT_COLUMNS.join(', ')}) values (${INSERT_COLUMNS.map((c) => `@${c}`).join(', ')})`,
     );
-    this.insertBatch = sqlite.transaction((batch: Record<string, unknown>[]) => {
-      for (const row of batch) insert.run(row);
+    const headOf = sqlite.prepare<[string], { chain_seq: number; record_hash: string }>('select chain_seq, record_hash from audit_records where chain = ? order by chain_seq desc limit 1');
+    const batch = sqlite.transaction((batch: (Record<string, unknown> & { record: string; chain: string })[]) => {
+      const heads = new Map<string, Head>();
+      for (const row of batch) {
+        let head = heads.get(row.chain);
+        if (!head) {
+          const stored = headOf.get(row.chain);
+          head = stored ? { seq: stored.chain_seq, hash: stored.record_hash } : { seq: 0, hash: GENESIS_HASH };
+        }
+        const next = { seq: head.seq + 1, hash: chainHash(head.hash, row.record) };
+        heads.set(row.chain, next);
+        insert.run({ ...row, chain_seq: next.seq, prev_hash: head.hash, record_hash: next.hash });
+      }
     });
+    // IMMEDIATE: the write lock is taken before the heads are read, so no other process appends in between.
+    this.insertBatch = (rows) => batch.immediate(rows);
     this.insertBatch(rows);
   };
 
@@ -91,7 +86,8 @@ export class SqliteAuditSink implements AuditSink {
         at: new Date(at).toISOString(),
         actor,
       };
-      const head = this.heads.get(chain) ?? { seq: 0, hash: GENESIS_HASH };
+      const last = await trx.selectFrom('audit_records').select(['chain_seq', 'record_hash']).where('chain', '=', chain).orderBy('chain_seq', 'desc').limit(1).executeTakeFirst();
+      const head: Head = last ? { seq: last.chain_seq, hash: last.record_hash } : { seq: 0, hash: GENESIS_HASH };
       const record = JSON.stringify(event);
       const next = { seq: head.seq + 1, hash: chainHash(head.hash, record) };
       await trx
@@ -124,7 +120,6 @@ export class SqliteAuditSink implements AuditSink {
           record_hash: next.hash,
         })
         .execute();
-      this.heads.set(chain, next);
       return event;
     });
   }

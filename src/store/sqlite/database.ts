@@ -32,6 +32,8 @@ export interface ReviewItemsTable {
   status: string;
   created_at: number;
   decided_at: number | null;
+  /** The gateway instance holding the request (hold mode); null for flag items and older rows. */
+  owner: string | null;
   /** The whole ReviewItem as JSON. */
   item: string;
 }

@@ -138,4 +138,11 @@ export const migrations: Record<string, Migration> = {
       await db.schema.createIndex('responses_expiry').on('responses').column('expires_at').execute();
     },
   },
+  '0007_review_owner': {
+    async up(db: Kysely<unknown>) {
+      // Each replica owns its holds: at start it fails only its own (items from before stay ownerless and are failed by any).
+      await sql`alter table review_items add column owner text`.execute(db);
+      await db.schema.createIndex('review_pending_owner').on('review_items').columns(['status', 'mode', 'owner']).execute();
+    },
+  },
 };
