@@ -14,6 +14,8 @@ export interface OpenLoopResult {
   max: number;
   errors: number;
   maxInFlight: number;
+  /** Requests still unanswered when the run was cut off (counted in the percentiles at their age then). */
+  unfinished: number;
 }
 
 export async function openLoop(url: string, shape: Shape, rate: number, seconds: number, warmupSeconds = 1): Promise<OpenLoopResult> {
@@ -28,6 +30,7 @@ export async function openLoop(url: string, shape: Shape, rate: number, seconds:
   let inFlight = 0;
   let maxInFlight = 0;
   let lastEnd = 0;
+  let unfinishedCut = false;
   const fire = (i: number, intended: number): Promise<void> => {
     inFlight++;
     if (inFlight > maxInFlight) maxInFlight = inFlight;
@@ -38,9 +41,10 @@ export async function openLoop(url: string, shape: Shape, rate: number, seconds:
         if (res.statusCode !== 200) errors++;
       })
       .catch(() => {
-        errors++;
+        if (!unfinishedCut) errors++;
       })
       .finally(() => {
+        if (unfinishedCut) return;
         inFlight--;
         lastEnd = performance.now();
         if (i >= warm) samples.push(lastEnd - intended);
@@ -61,17 +65,27 @@ export async function openLoop(url: string, shape: Shape, rate: number, seconds:
     };
     tick();
   });
-  await Promise.all(pending);
-  await pool.close();
+  // Bounded: an overloaded target would otherwise take minutes to drain its queue.
+  const cutoff = new Promise<'cut'>((r) => setTimeout(() => r('cut'), (seconds + warmupSeconds) * 1000 + 5_000).unref());
+  let unfinished = 0;
+  if ((await Promise.race([Promise.all(pending), cutoff])) === 'cut') {
+    const now = performance.now();
+    unfinished = inFlight;
+    unfinishedCut = true;
+    for (let i = Math.max(warm, total - inFlight); i < total; i++) samples.push(now - (began + i * interval));
+    lastEnd = now;
+    await pool.destroy();
+  } else await pool.close();
   samples.sort((a, b) => a - b);
   const n = samples.length;
   return {
     offered: rate,
-    achieved: ((total - warm) / (lastEnd - (began + warm * interval))) * 1000,
+    achieved: ((total - warm - unfinished) / (lastEnd - (began + warm * interval))) * 1000,
     p50: samples[Math.floor(n * 0.5)]!,
     p99: samples[Math.floor(n * 0.99)]!,
     max: samples[n - 1]!,
     errors,
     maxInFlight,
+    unfinished,
   };
 }

@@ -66,7 +66,7 @@ async function pair(name: string, urls: { direct?: string; bare: string; gateway
 }
 
 function printOpen(name: string, r: OpenLoopResult): void {
-  console.log(`  ${name.padEnd(12)} offered ${r.offered}/s achieved ${f(r.achieved, 0)}/s  p50 ${f(r.p50, 2)}  p99 ${f(r.p99, 2)}  max ${f(r.max, 1)} ms  in flight ≤ ${r.maxInFlight}  errors ${r.errors}`);
+  console.log(`  ${name.padEnd(12)} offered ${r.offered}/s achieved ${f(r.achieved, 0)}/s  p50 ${f(r.p50, 2)}  p99 ${f(r.p99, 2)}  max ${f(r.max, 1)} ms  in flight ≤ ${r.maxInFlight}  errors ${r.errors}${r.unfinished ? `  unfinished at cut-off ${r.unfinished}` : ''}`);
 }
 
 async function main(): Promise<void> {
