@@ -7,7 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { Pool } from 'undici';
 
 const upstream = process.argv[2]!;
-const pool = new Pool(upstream, { connections: 128, keepAliveTimeout: 30_000 });
+const pool = new Pool(upstream, { connections: 256, keepAliveTimeout: 30_000 });
 
 const server = createServer(async (req, res) => {
   try {

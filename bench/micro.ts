@@ -32,12 +32,11 @@ export function typicalRequest(): Record<string, unknown> {
 export const BENCH_POLICY = PolicySchema.parse({
   thresholds: { review: 0.5, block: 0.8 },
   rules: [
+    { id: 'no-secrets', detect: 'secrets', action: 'block' },
     { id: 'no-cards', detect: 'pii.payment_card', action: 'redact' },
     { id: 'pii-log', detect: 'pii', action: 'log' },
-    { id: 'no-secrets', detect: 'secrets', action: 'block' },
     { id: 'injection', detect: 'prompt_injection', action: 'review' },
-    { id: 'terms', detect: 'terms', terms: ['project falcon', 'internal only'], action: 'block' },
-    { id: 'big-spend', when: 'request.cost_estimate_usd > 2.0', action: 'review' },
+    { id: 'review-term', detect: 'terms', terms: ['project falcon'], action: 'review' },
   ],
 });
 

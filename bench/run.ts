@@ -1,183 +1,165 @@
 /**
  * `npm run bench`: the gateway against a bare undici proxy, both in front of the same local fake
- * upstream, in the same run. The proxies run pinned to core 0; the upstream and this load
- * generator to core 1 (when `taskset` exists). Reports ratios, not absolute numbers.
+ * upstream, in the same run, with `bench/omega.bench.yaml` (issue 15's configuration). The
+ * proxies run pinned to core 0; the upstream and this load generator to core 1 (when `taskset`
+ * exists). Reports ratios, not absolute numbers, each with the load average when it was taken.
  *
- * Options: --duration S (autocannon runs, default 10), --requests N (sequential latency runs,
- * default 3000), --json FILE (write the results).
+ * Options: --duration S (autocannon runs, default 8), --requests N (sequential latency runs,
+ * default 3000), --rate R (open-loop offered rate, default 3000), --open-seconds S (default 5),
+ * --translation (also the Anthropic-translated chat scenario), --json FILE (write the results).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
-import autocannon from 'autocannon';
-import { Pool } from 'undici';
+import { chat, hasTaskset, load, loadAverage, messages, rssMb, sequential, start, type LatencyResult, type LoadResult, type Proc } from './harness.js';
 import { microBenchmarks } from './micro.js';
+import { openLoop, type OpenLoopResult } from './open-loop.js';
 
 const { values } = parseArgs({
-  options: { duration: { type: 'string', default: '10' }, requests: { type: 'string', default: '3000' }, json: { type: 'string' } },
+  options: {
+    duration: { type: 'string', default: '8' },
+    requests: { type: 'string', default: '3000' },
+    rate: { type: 'string', default: '3000' },
+    'open-seconds': { type: 'string', default: '5' },
+    translation: { type: 'boolean', default: false },
+    json: { type: 'string' },
+  },
 });
 const DURATION = Number(values.duration);
 const SEQUENTIAL = Number(values.requests);
-const KEY = 'omk_bench_key_0123456789abcdef';
-const root = new URL('..', import.meta.url).pathname;
-const hasTaskset = spawnSync('taskset', ['--version']).status === 0;
+const RATE = Number(values.rate);
+const OPEN_SECONDS = Number(values['open-seconds']);
 if (hasTaskset) spawnSync('taskset', ['-cp', '1', String(process.pid)]);
 
-function start(core: number, args: string[], env: Record<string, string> = {}): Promise<{ child: ChildProcess; url: string }> {
-  const [cmd, argv] = hasTaskset ? ['taskset', ['-c', String(core), process.execPath, ...args]] : [process.execPath, args];
-  const child = spawn(cmd, argv, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`no start: ${args.join(' ')}\n${out}`)), 20_000);
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const port = /listening (\d+)/.exec(out)?.[1];
-      const url = port ? `http://127.0.0.1:${port}` : /OmegaEngine Gateway \S+ on (http:\/\/\S+)/.exec(out)?.[1];
-      if (url) {
-        clearTimeout(timer);
-        resolve({ child, url });
-      }
-    });
-  });
-}
-
-const chatBody = (model: string, stream = false) =>
-  JSON.stringify({
-    model,
-    stream,
-    messages: [
-      { role: 'system', content: 'You are a helpful assistant that answers briefly.' },
-      { role: 'user', content: 'Summarise the plot of a short story about a fox and a dog in two sentences, please. '.repeat(8) },
-    ],
-  });
-const headers = { 'content-type': 'application/json', authorization: `Bearer ${KEY}` };
-
-interface LatencyResult {
-  p50: number;
-  p99: number;
-  mean: number;
-  rps: number;
-}
-
-/** One request in flight, N times: precise per-request latency (autocannon rounds to whole ms). */
-async function sequential(url: string, body: string, n: number, firstByteOnly = false): Promise<LatencyResult> {
-  const pool = new Pool(url, { connections: 1 });
-  const samples: number[] = [];
-  const total = n + Math.ceil(n / 10);
-  const began = performance.now();
-  for (let i = 0; i < total; i++) {
-    const t0 = performance.now();
-    const res = await pool.request({ path: '/v1/chat/completions', method: 'POST', headers, body });
-    if (res.statusCode !== 200) throw new Error(`${url}: HTTP ${res.statusCode} ${await res.body.text()}`);
-    let first = 0;
-    for await (const _ of res.body) if (!first) first = performance.now() - t0;
-    const t = firstByteOnly ? first : performance.now() - t0;
-    if (i >= total - n) samples.push(t); // the first tenth warms up the JIT and the pools
-  }
-  const elapsed = performance.now() - began;
-  await pool.close();
-  samples.sort((a, b) => a - b);
-  return {
-    p50: samples[Math.floor(n * 0.5)]!,
-    p99: samples[Math.floor(n * 0.99)]!,
-    mean: samples.reduce((a, b) => a + b, 0) / n,
-    rps: (total / elapsed) * 1000,
-  };
-}
-
-async function load(url: string, body: string, connections: number): Promise<{ rps: number; p99: number; errors: number }> {
-  const result = await autocannon({ url: `${url}/v1/chat/completions`, method: 'POST', headers, body, connections, duration: DURATION });
-  return { rps: result.requests.average, p99: result.latency.p99, errors: result.errors + result.non2xx };
-}
-
-function rssMb(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024;
-}
-
 const f = (n: number, d = 3) => n.toFixed(d);
+const la = () => `load ${f(loadAverage(), 2)}`;
+const results: Record<string, unknown> = {};
+
+function gateway(upstream: string, dataDir: string, durability = 'batched'): Promise<Proc> {
+  return start(0, ['dist/cli/index.js', 'serve', '--config', 'bench/omega.bench.yaml'], {
+    BENCH_UPSTREAM: upstream,
+    BENCH_DATA_DIR: dataDir,
+    BENCH_AUDIT_DURABILITY: durability,
+    OMEGA_LOG_LEVEL: 'warn',
+    ...(process.env.BENCH_GATEWAY_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_GATEWAY_NODE_OPTIONS } : {}),
+  });
+}
+
+/** Closed-loop pair (direct optional), printed as one block with the gateway/bare ratio. */
+async function pair(name: string, urls: { direct?: string; bare: string; gateway: string }, shape: ReturnType<typeof chat>, connections: number) {
+  const out: Record<string, LoadResult | number | string> = {};
+  console.log(`${name}, ${connections} connections, 0 ms upstream     req/s    p99 ms  errors   (${la()})`);
+  for (const who of ['direct', 'bare', 'gateway'] as const) {
+    const url = urls[who];
+    if (!url) continue;
+    const r = await load(url, shape, connections, DURATION);
+    out[who] = r;
+    console.log(`  ${who.padEnd(42)} ${f(r.rps, 0).padStart(7)}  ${f(r.p99, 1).padStart(6)}  ${r.errors}`);
+  }
+  const ratio = (out.gateway as LoadResult).rps / (out.bare as LoadResult).rps;
+  out.ratio = ratio;
+  out.load = loadAverage();
+  console.log(`  ratio gateway/bare: ${f(ratio, 2)} (target ≥ 0.50 ${ratio >= 0.5 ? 'met' : 'NOT met'}); ${la()}\n`);
+  return out;
+}
+
+function printOpen(name: string, r: OpenLoopResult): void {
+  console.log(`  ${name.padEnd(12)} offered ${r.offered}/s achieved ${f(r.achieved, 0)}/s  p50 ${f(r.p50, 2)}  p99 ${f(r.p99, 2)}  max ${f(r.max, 1)} ms  in flight ≤ ${r.maxInFlight}  errors ${r.errors}${r.unfinished ? `  unfinished at cut-off ${r.unfinished}` : ''}`);
+}
 
 async function main(): Promise<void> {
+  console.log(`bench: node ${process.version}, pinned ${hasTaskset}, ${la()}`);
   const micro = await microBenchmarks();
+  results.micro = micro;
   console.log(`in-process, mean per request (${micro.request_bytes} B chat request):`);
-  console.log(`  policy evaluation (6 rules: PII, secrets, injection, terms, CEL): ${f(micro.policy_evaluate_us!, 1)} µs`);
-  console.log(`  input token count (o200k tokenizer):                           ${f(micro.tokenizer_o200k_us!, 1)} µs`);
-  console.log(`  rate quotas (3 rules) + budget hold and settle (3 scopes):     ${f(micro.budget_and_limits_us!, 1)} µs\n`);
+  console.log(`  policy evaluation (5 rules: secrets, cards, PII, injection, term): ${f(micro.policy_evaluate_us!, 1)} µs`);
+  console.log(`  input token count (o200k tokenizer):                               ${f(micro.tokenizer_o200k_us!, 1)} µs`);
+  console.log(`  rate quotas (3 rules) + budget hold and settle (3 scopes):         ${f(micro.budget_and_limits_us!, 1)} µs\n`);
   const dataDir = mkdtempSync(join(tmpdir(), 'omega-bench-'));
   const tsx = ['--import', 'tsx'];
-  const upstream = await start(1, [...tsx, 'bench/upstream.ts']);
-  const bare = await start(0, [...tsx, 'bench/bare-proxy.ts', upstream.url]);
-  const gateway = await start(0, ['dist/cli/index.js', 'serve', '--config', 'bench/omega.bench.yaml'], {
-    BENCH_UPSTREAM: upstream.url,
-    BENCH_DATA_DIR: dataDir,
-    OMEGA_LOG_LEVEL: 'warn',
-  });
-  const results: Record<string, unknown> = { micro, date: new Date().toISOString(), node: process.version, pinned: hasTaskset, duration_s: DURATION, sequential_requests: SEQUENTIAL };
+  const started: Proc[] = [];
+  const stopAll = () => started.forEach((p) => p.child.kill('SIGTERM'));
+  process.once('SIGINT', () => (stopAll(), process.exit(130)));
+  process.once('SIGTERM', () => (stopAll(), process.exit(143)));
+  let upstream: Proc, bare: Proc, gw: Proc;
   try {
-    console.log(`upstream ${upstream.url}, bare proxy ${bare.url}, gateway ${gateway.url}; pinned: ${hasTaskset}\n`);
+    started.push((upstream = await start(1, [...tsx, 'bench/upstream.ts'])));
+    started.push((bare = await start(0, [...tsx, 'bench/bare-proxy.ts', upstream.url])));
+    started.push((gw = await gateway(upstream.url, dataDir)));
+  } catch (err) {
+    stopAll();
+    throw err;
+  }
+  Object.assign(results, { date: new Date().toISOString(), node: process.version, pinned: hasTaskset, duration_s: DURATION, sequential_requests: SEQUENTIAL });
+  const urls = { direct: upstream.url, bare: bare.url, gateway: gw.url };
+  try {
+    console.log(`upstream ${upstream.url}, bare proxy ${bare.url}, gateway ${gw.url}\n`);
 
-    const body = chatBody('bench');
-    const direct = await sequential(upstream.url, body, SEQUENTIAL);
-    const viaBare = await sequential(bare.url, body, SEQUENTIAL);
-    const viaGateway = await sequential(gateway.url, body, SEQUENTIAL);
-    const added = (r: LatencyResult) => ({ p50: r.p50 - direct.p50, p99: r.p99 - direct.p99 });
-    console.log('1 request in flight, 0 ms upstream (ms)        p50     p99    mean   req/s');
-    for (const [name, r] of [['direct to upstream', direct], ['bare proxy', viaBare], ['gateway', viaGateway]] as const) {
-      console.log(`  ${name.padEnd(44)} ${f(r.p50)}  ${f(r.p99)}  ${f(r.mean)}  ${f(r.rps, 0)}`);
+    // 1. One in flight: added latency, timed per request with performance.now().
+    const body = chat('bench');
+    const one: Record<string, LatencyResult> = {};
+    for (const who of ['direct', 'bare', 'gateway'] as const) one[who] = await sequential(urls[who], body, SEQUENTIAL);
+    const added = (r: LatencyResult) => ({ p50: r.p50 - one.direct!.p50, p99: r.p99 - one.direct!.p99 });
+    const ab = added(one.bare!);
+    const ag = added(one.gateway!);
+    console.log(`chat, 1 request in flight, 0 ms upstream (ms) p50     p99    mean   req/s   (${la()})`);
+    for (const who of ['direct', 'bare', 'gateway'] as const) {
+      const r = one[who]!;
+      console.log(`  ${who.padEnd(44)} ${f(r.p50)}  ${f(r.p99)}  ${f(r.mean)}  ${f(r.rps, 0)}`);
     }
-    console.log(`  added latency: bare p50 ${f(added(viaBare).p50)} p99 ${f(added(viaBare).p99)}; gateway p50 ${f(added(viaGateway).p50)} p99 ${f(added(viaGateway).p99)}\n`);
-    results.one_in_flight = { direct, bare: viaBare, gateway: viaGateway, added_bare: added(viaBare), added_gateway: added(viaGateway) };
+    console.log(`  added vs direct: bare p50 ${f(ab.p50)} p99 ${f(ab.p99)}; gateway p50 ${f(ag.p50)} p99 ${f(ag.p99)}`);
+    console.log(`  targets: gateway added p50 ≤ 0.4 ms ${ag.p50 <= 0.4 ? 'met' : 'NOT met'}, p99 ≤ 1.5 ms ${ag.p99 <= 1.5 ? 'met' : 'NOT met'}\n`);
+    results.one_in_flight = { ...one, added_bare: ab, added_gateway: ag, load: loadAverage() };
 
-    const bare50 = await load(bare.url, body, 50);
-    const gw50 = await load(gateway.url, body, 50);
-    const gatewayRss = rssMb(gateway.child.pid!);
-    console.log('50 connections, 0 ms upstream                 req/s    p99 ms  errors');
-    console.log(`  bare proxy                                  ${f(bare50.rps, 0).padStart(7)}  ${f(bare50.p99, 1).padStart(6)}  ${bare50.errors}`);
-    console.log(`  gateway                                     ${f(gw50.rps, 0).padStart(7)}  ${f(gw50.p99, 1).padStart(6)}  ${gw50.errors}`);
-    console.log(`  ratio gateway/bare: ${f(gw50.rps / bare50.rps, 2)}; gateway RSS after load: ${f(gatewayRss, 0)} MB\n`);
-    results.fifty_connections = { bare: bare50, gateway: gw50, ratio: gw50.rps / bare50.rps, gateway_rss_mb: gatewayRss };
+    // 2. Closed loop: chat JSON and stream; messages passthrough JSON and stream.
+    results.chat_json = await pair('chat JSON', urls, body, 50);
+    const rss = { bare: rssMb(bare.child.pid!), gateway: rssMb(gw.child.pid!) };
+    console.log(`RSS after the chat load: bare ${f(rss.bare, 0)} MB, gateway ${f(rss.gateway, 0)} MB (target ≤ 150 MB ${rss.gateway <= 150 ? 'met' : 'NOT met'})\n`);
+    results.rss_after_chat = rss;
+    results.chat_stream = await pair('chat stream (22 SSE chunks)', urls, chat('bench', true), 20);
+    results.messages_json = await pair('/v1/messages passthrough JSON', urls, messages('claude-bench'), 50);
+    results.messages_stream = await pair('/v1/messages passthrough stream', urls, messages('claude-bench', true), 20);
 
-    const streamBody = chatBody('bench', true);
-    const bareStream = await load(bare.url, streamBody, 10);
-    const gwStream = await load(gateway.url, streamBody, 10);
-    const ttfbDirect = await sequential(upstream.url, streamBody, Math.ceil(SEQUENTIAL / 3), true);
-    const ttfbBare = await sequential(bare.url, streamBody, Math.ceil(SEQUENTIAL / 3), true);
-    const ttfbGateway = await sequential(gateway.url, streamBody, Math.ceil(SEQUENTIAL / 3), true);
-    console.log('streaming (22 SSE chunks), 10 connections      req/s    p99 ms  errors');
-    console.log(`  bare proxy                                  ${f(bareStream.rps, 0).padStart(7)}  ${f(bareStream.p99, 1).padStart(6)}  ${bareStream.errors}`);
-    console.log(`  gateway                                     ${f(gwStream.rps, 0).padStart(7)}  ${f(gwStream.p99, 1).padStart(6)}  ${gwStream.errors}`);
-    console.log(`  ratio gateway/bare: ${f(gwStream.rps / bareStream.rps, 2)}`);
-    console.log(`  time to first byte, 1 in flight (p50/p99 ms): direct ${f(ttfbDirect.p50)}/${f(ttfbDirect.p99)}, bare ${f(ttfbBare.p50)}/${f(ttfbBare.p99)}, gateway ${f(ttfbGateway.p50)}/${f(ttfbGateway.p99)}\n`);
-    results.streaming = { bare: bareStream, gateway: gwStream, ratio: gwStream.rps / bareStream.rps, ttfb: { direct: ttfbDirect, bare: ttfbBare, gateway: ttfbGateway } };
-    // Translation cost: the same answer through the gateway in OpenAI format and in Anthropic's.
-    const passthrough = await load(gateway.url, body, 50);
-    const translated = await load(gateway.url, chatBody('bench-anthropic'), 50);
-    const translatedStream = await load(gateway.url, chatBody('bench-anthropic', true), 10);
-    console.log('translation, gateway only                     req/s    p99 ms  errors');
-    console.log(`  OpenAI passthrough, 50 connections          ${f(passthrough.rps, 0).padStart(7)}  ${f(passthrough.p99, 1).padStart(6)}  ${passthrough.errors}`);
-    console.log(`  Anthropic translated, 50 connections        ${f(translated.rps, 0).padStart(7)}  ${f(translated.p99, 1).padStart(6)}  ${translated.errors}`);
-    console.log(`  Anthropic translated stream, 10 connections ${f(translatedStream.rps, 0).padStart(7)}  ${f(translatedStream.p99, 1).padStart(6)}  ${translatedStream.errors}`);
-    console.log(`  ratio translated/passthrough: ${f(translated.rps / passthrough.rps, 2)}; stream translated/passthrough: ${f(translatedStream.rps / gwStream.rps, 2)}\n`);
-    results.translation = { passthrough, translated, translated_stream: translatedStream, ratio: translated.rps / passthrough.rps, stream_ratio: translatedStream.rps / gwStream.rps };
-    results.gateway_rss_mb_end = rssMb(gateway.child.pid!);
+    const ttfb: Record<string, LatencyResult> = {};
+    for (const who of ['direct', 'bare', 'gateway'] as const) ttfb[who] = await sequential(urls[who], chat('bench', true), Math.ceil(SEQUENTIAL / 3), true);
+    console.log(`chat stream, time to first byte, 1 in flight (p50/p99 ms): direct ${f(ttfb.direct!.p50)}/${f(ttfb.direct!.p99)}, bare ${f(ttfb.bare!.p50)}/${f(ttfb.bare!.p99)}, gateway ${f(ttfb.gateway!.p50)}/${f(ttfb.gateway!.p99)} (${la()})\n`);
+    results.ttfb = ttfb;
 
-    // Audit durability: the same gateway with `strict` (decision record committed, fsynced, before forwarding).
+    if (values.translation) {
+      const translated = await load(gw.url, chat('bench-anthropic-translated'), 50, DURATION);
+      console.log(`chat → Anthropic translated, 50 connections: ${f(translated.rps, 0)} req/s, errors ${translated.errors} (${la()})\n`);
+      results.translation = translated;
+    }
+
+    // 3. Open loop: 50 ms upstream at a fixed offered rate, timed from each intended start.
+    console.log(`open loop, 50 ms upstream, ${RATE} req/s offered for ${OPEN_SECONDS} s (after 1 s warm-up), ms from intended start   (${la()})`);
+    const slow = chat('bench-delay-50');
+    const open: Record<string, OpenLoopResult> = {};
+    for (const who of ['direct', 'bare', 'gateway'] as const) {
+      open[who] = await openLoop(urls[who], who === 'direct' ? chat('gpt-4o-mini-delay-50') : slow, RATE, OPEN_SECONDS);
+      printOpen(who, open[who]!);
+    }
+    console.log(`  p99 vs direct: bare +${f(open.bare!.p99 - open.direct!.p99, 2)} ms, gateway +${f(open.gateway!.p99 - open.direct!.p99, 2)} ms; ${la()}\n`);
+    results.open_loop = { ...open, load: loadAverage() };
+    const rssEnd = { bare: rssMb(bare.child.pid!), gateway: rssMb(gw.child.pid!) };
+    console.log(`RSS at the end: bare ${f(rssEnd.bare, 0)} MB, gateway ${f(rssEnd.gateway, 0)} MB\n`);
+    results.rss_end = rssEnd;
+
+    // 4. Strict audit: the decision record committed and fsynced before forwarding.
     const strictDir = mkdtempSync(join(tmpdir(), 'omega-bench-strict-'));
-    const strict = await start(0, ['dist/cli/index.js', 'serve', '--config', 'bench/omega.bench.yaml'], {
-      BENCH_UPSTREAM: upstream.url,
-      BENCH_DATA_DIR: strictDir,
-      BENCH_AUDIT_DURABILITY: 'strict',
-      OMEGA_LOG_LEVEL: 'warn',
-    });
+    const strict = await gateway(upstream.url, strictDir, 'strict');
+    started.push(strict);
     try {
       const strictOne = await sequential(strict.url, body, Math.ceil(SEQUENTIAL / 3));
-      const strict50 = await load(strict.url, body, 50);
-      console.log('audit durability (gateway)                    p50 ms  p99 ms   req/s @50');
-      console.log(`  batched                                     ${f(viaGateway.p50).padStart(6)}  ${f(viaGateway.p99).padStart(6)}  ${f(gw50.rps, 0).padStart(7)}`);
-      console.log(`  strict (fsync before forwarding)            ${f(strictOne.p50).padStart(6)}  ${f(strictOne.p99).padStart(6)}  ${f(strict50.rps, 0).padStart(7)}\n`);
-      results.audit_durability = { batched: { one_in_flight: viaGateway, fifty: gw50 }, strict: { one_in_flight: strictOne, fifty: strict50 } };
+      const strict50 = await load(strict.url, body, 50, DURATION);
+      const bare50 = (results.chat_json as Record<string, LoadResult>).bare!;
+      console.log(`strict audit (chat JSON)                        p50 ms  p99 ms   req/s @50   (${la()})`);
+      console.log(`  batched                                      ${f(one.gateway!.p50).padStart(6)}  ${f(one.gateway!.p99).padStart(6)}  ${f((results.chat_json as Record<string, LoadResult>).gateway!.rps, 0).padStart(7)}`);
+      console.log(`  strict                                       ${f(strictOne.p50).padStart(6)}  ${f(strictOne.p99).padStart(6)}  ${f(strict50.rps, 0).padStart(7)}`);
+      console.log(`  strict/bare at 50 connections: ${f(strict50.rps / bare50.rps, 2)}; added p50 ${f(strictOne.p50 - one.direct!.p50)} p99 ${f(strictOne.p99 - one.direct!.p99)} ms\n`);
+      results.strict = { one_in_flight: strictOne, fifty: strict50, ratio: strict50.rps / bare50.rps, load: loadAverage() };
     } finally {
       strict.child.kill('SIGTERM');
       await new Promise((r) => setTimeout(r, 300));
@@ -185,7 +167,7 @@ async function main(): Promise<void> {
     }
     if (values.json) writeFileSync(values.json, JSON.stringify(results, null, 2));
   } finally {
-    for (const p of [gateway, bare, upstream]) p.child.kill('SIGTERM');
+    stopAll();
     await new Promise((r) => setTimeout(r, 500));
     rmSync(dataDir, { recursive: true, force: true });
   }
