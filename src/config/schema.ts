@@ -188,7 +188,7 @@ export const ConfigSchema = z
         request_timeout: Duration.default(60_000).describe('Time allowed to receive a whole request (headers and body); a slower client gets 408 and is disconnected.'),
         headers_timeout: Duration.default(20_000).describe('Time allowed to receive the request headers (at most request_timeout).'),
         keep_alive_timeout: Duration.default(5_000).describe('An idle keep-alive connection is closed after this long.'),
-        max_requests_per_socket: z.number().int().min(0).default(1000).describe('Requests served on one keep-alive connection before it is closed (0: no limit).'),
+        max_requests_per_socket: z.number().int().min(0).default(0).describe("Requests served on one keep-alive connection before it is closed (0: no limit). Node answers 503 to a request that races the closing connection, so a limit can fail eager keep-alive clients; idle connections are reaped by keep_alive_timeout either way."),
         max_connections: z.number().int().positive().default(10_000).describe('Open client connections the gateway accepts in total; more are refused.'),
         max_connections_per_ip: z.number().int().positive().default(256).describe('Open client connections from one client address; more are refused (503).'),
         max_url_length: z.number().int().min(64).default(8192).describe('Longest request URL accepted; longer ones get 414.'),
