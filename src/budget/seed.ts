@@ -2,16 +2,15 @@
  * Rebuilds the in-memory ledger's spend from the audit trail at start: for every configured
  * budget scope, the cost of its requests since its current period began.
  */
-import type { Kysely } from 'kysely';
 import type { GatewayConfig } from '../config/load.js';
-import type { SqliteTables } from '../store/sqlite/database.js';
+import type { AuditQuery } from '../store/types.js';
 import type { BudgetScope } from './ledger.js';
 import type { MemoryBudgetLedger } from './memory-ledger.js';
 import { periodStart } from './periods.js';
 
 type Column = 'tenant_id' | 'team_id' | 'agent_id' | 'key_id';
 
-export async function seedLedgerFromAudit(db: Kysely<SqliteTables>, config: GatewayConfig, ledger: MemoryBudgetLedger, now = Date.now()): Promise<number> {
+export async function seedLedgerFromAudit(store: AuditQuery, config: GatewayConfig, ledger: MemoryBudgetLedger, now = Date.now()): Promise<number> {
   const tz = config.budgets.timezone;
   const scopes: { scope: BudgetScope; tenant: string; column: Column; value: string }[] = [];
   const add = (key: string, b: { usd: number; period: BudgetScope['period']; alerts: number[] } | undefined, tenant: string, column: Column, value: string) => {
@@ -28,15 +27,7 @@ export async function seedLedgerFromAudit(db: Kysely<SqliteTables>, config: Gate
     }
   }
   for (const { scope, tenant, column, value } of scopes) {
-    const row = await db
-      .selectFrom('audit_records')
-      .select((eb) => eb.fn.coalesce(eb.fn.sum<number>('cost_usd'), eb.lit(0)).as('spent'))
-      .where('tenant_id', '=', tenant)
-      .where('kind', '=', 'request')
-      .where(column, '=', value)
-      .where('received_at', '>=', periodStart(scope.period, now, tz))
-      .executeTakeFirst();
-    const spent = Number(row?.spent ?? 0);
+    const spent = await store.sumCost({ tenantId: tenant, column, value, since: periodStart(scope.period, now, tz) });
     if (spent > 0) ledger.seed(scope, spent);
   }
   return scopes.length;
