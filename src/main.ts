@@ -8,7 +8,7 @@ import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { dirname, join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { buildApp, type GatewayDeps } from './app.js';
 import type { GatewayIdentity } from './audit/record.js';
@@ -27,10 +27,8 @@ import { PolicyEngine } from './policy/engine.js';
 import { PolicySet } from './policy/inheritance.js';
 import { MemoryRateLimiter } from './ratelimit/memory-limiter.js';
 import { ReviewQueue } from './review/queue.js';
-import { SqliteReviewStore } from './store/sqlite/review-store.js';
-import { SqliteAuditSink } from './store/sqlite/audit-sink.js';
-import { openSqlite, sqlitePath, type SqliteTables } from './store/sqlite/database.js';
-import { SqliteKeyStore } from './store/sqlite/key-store.js';
+import { openStores, type OpenedStores } from './store/open-stores.js';
+import { sqlitePath, type SqliteTables } from './store/sqlite/database.js';
 import { createLogger } from './telemetry/logger.js';
 import { GatewayMetrics } from './telemetry/metrics.js';
 import { createTracing } from './telemetry/tracing.js';
@@ -45,7 +43,9 @@ export interface RunningGateway {
   /** e.g. http://127.0.0.1:8080 */
   url: string;
   config: GatewayConfig;
+  /** The embedded database (SQLite only; see `stores` for every back end). */
   db: Kysely<SqliteTables>;
+  stores: OpenedStores;
   audit: AuditWriter;
   /** Graceful stop: drain in-flight requests (up to shutdown_grace), flush the audit, close stores. */
   close(): Promise<void>;
@@ -64,9 +64,12 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 export async function startGateway(options: StartOptions): Promise<RunningGateway> {
   const { config } = options;
   const logger = options.logger ?? createLogger();
-  const db = await openSqlite(config.storage.url, config.audit.durability === 'strict' ? 'FULL' : 'NORMAL');
-  const keyStore = new SqliteKeyStore(db);
-  const auditSink = await SqliteAuditSink.open(db);
+  const stores = await openStores(config.storage.url, { durability: config.audit.durability, poolSize: config.storage.pool_size });
+  // GatewayDeps.db is SQLite-typed and no longer read in src/ (queries go through `stores`); on
+  // PostgreSQL it carries the pool's Kysely, whose tables have the same names and shapes.
+  const db = stores.kind === 'sqlite' ? stores.db : (stores.db as unknown as Kysely<SqliteTables>);
+  const keyStore = stores.keys;
+  const auditSink = stores.audit;
   const audit = new AuditWriter(auditSink, { flushIntervalMs: config.audit.flush_interval, batchSize: config.audit.batch_size, spoolFile: spoolFileFor(config) }, logger);
 
   let demo: DemoUpstream | undefined;
@@ -87,19 +90,18 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
 
   const policies = new PolicySet(config.policies);
   // Policies replaced at runtime (admin API) stay in force across restarts: the newest stored version wins over the file.
-  const stored = await db.selectFrom('policy_versions as p').selectAll().where(({ eb, selectFrom }) => eb('p.id', '=', selectFrom('policy_versions as q').select((q) => q.fn.max('q.id').as('m')).whereRef('q.name', '=', 'p.name'))).execute();
-  for (const p of stored) {
+  for (const p of await stores.policies.latest()) {
     try {
-      policies.replace(p.name, JSON.parse(p.config));
+      policies.replace(p.name, p.config);
     } catch (err) {
       logger.error({ err, policy: p.name, version: p.version }, 'a stored policy version no longer loads; the configured one stays in force');
     }
   }
   const budgets = new MemoryBudgetLedger({ timeZone: config.budgets.timezone });
-  await seedLedgerFromAudit(db, config, budgets);
+  await seedLedgerFromAudit(stores.auditQuery, config, budgets);
   const limiter = new MemoryRateLimiter();
   const alerts = new AlertNotifier({ webhookUrl: config.alerts.webhook, logger });
-  const reviewStore = new SqliteReviewStore(db);
+  const reviewStore = stores.reviews;
   const reviews = new ReviewQueue(reviewStore, { webhook: config.alerts.webhook, pollMs: 1000, log: logger });
   // Requests held for review by a previous process are gone with it: close their items.
   const orphaned = await reviewStore.failPendingHolds('the gateway restarted while the request was held', Date.now());
@@ -133,6 +135,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     reviews,
     audit,
     db,
+    stores,
     identity,
     metrics,
     observeRecord: (record) => {
@@ -142,7 +145,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     logger,
     inFlight: new Set(),
     readiness: async () => {
-      await sql`select 1`.execute(db);
+      await stores.ping();
       return { storage: 'ok', deployments: routes.deploymentStates() };
     },
   };
@@ -186,17 +189,17 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
         await upstream.close();
         await tracing.shutdown();
         await demo?.close();
-        await db.destroy();
+        await stores.close();
       }
     })());
 
-  return { app, url, config, db, audit, close };
+  return { app, url, config, db, stores, audit, close };
 }
 
 /** Resolves which configuration file to use: --config, then OMEGA_CONFIG, then ./omega.yaml's absence → the example. */
 function spoolFileFor(config: GatewayConfig): string {
   if (config.audit.spool_file) return resolve(config.audit.spool_file);
-  const db = sqlitePath(config.storage.url);
+  const db = config.storage.url.startsWith('sqlite://') ? sqlitePath(config.storage.url) : ':memory:';
   return join(db === ':memory:' ? resolve('data') : dirname(db), 'audit-spool.jsonl');
 }
 
