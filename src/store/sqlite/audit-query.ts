@@ -60,7 +60,7 @@ export class SqliteAuditQuery implements AuditQuery {
     let query = this.db
       .selectFrom('audit_records')
       .select([
-        sql<number>`(received_at / ${BUCKET_MS}) * ${BUCKET_MS}`.as('bucket'),
+        sql<number>`(received_at / ${sql.lit(BUCKET_MS)}) * ${sql.lit(BUCKET_MS)}`.as('bucket'),
         'tenant_id',
         'team_id',
         'agent_id',
