@@ -43,7 +43,7 @@ export interface RunningGateway {
   /** e.g. http://127.0.0.1:8080 */
   url: string;
   config: GatewayConfig;
-  /** The embedded database (SQLite only; see `stores` for every back end). */
+  /** The database behind `stores`, SQLite-typed for tests that inspect the file (see `stores` for every back end). */
   db: Kysely<SqliteTables>;
   stores: OpenedStores;
   audit: AuditWriter;
