@@ -7,10 +7,8 @@ import { randomUUID } from 'node:crypto';
 import { isUtf8 } from 'node:buffer';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import type { Kysely } from 'kysely';
 import type { AuditWriter } from './audit/writer.js';
-import type { SqliteTables } from './store/sqlite/database.js';
-import type { ResponseStore } from './store/types.js';
+import type { ResponseStore, Stores } from './store/types.js';
 import { adminApi } from './routes/admin/index.js';
 import { auditRoutes } from './routes/admin/audit.js';
 import { policyRoutes } from './routes/admin/policies.js';
@@ -54,10 +52,10 @@ export interface GatewayDeps {
   alerts: AlertNotifier;
   reviews: ReviewQueue;
   audit: AuditWriter;
-  /** Stored /v1/responses results (conversation state). */
+  /** Stored /v1/responses results (conversation state): `stores.responses` in the gateway. */
   responses: ResponseStore;
-  /** The embedded store (audit queries for the admin API). */
-  db: Kysely<SqliteTables>;
+  /** Every durable store, opened by `openStores` from `storage.url` (admin queries read through it). */
+  stores: Stores;
   identity: GatewayIdentity;
   /** Sees every finished request's audit record (metrics, traces). */
   observeRecord: AuditObserver;

@@ -8,7 +8,7 @@ import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { dirname, join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { buildApp, type GatewayDeps } from './app.js';
 import type { GatewayIdentity } from './audit/record.js';
@@ -29,11 +29,8 @@ import { PolicyEngine } from './policy/engine.js';
 import { PolicySet } from './policy/inheritance.js';
 import { MemoryRateLimiter } from './ratelimit/memory-limiter.js';
 import { ReviewQueue } from './review/queue.js';
-import { SqliteReviewStore } from './store/sqlite/review-store.js';
-import { SqliteAuditSink } from './store/sqlite/audit-sink.js';
-import { openSqlite, sqlitePath, type SqliteTables } from './store/sqlite/database.js';
-import { SqliteKeyStore } from './store/sqlite/key-store.js';
-import { SqliteResponseStore } from './store/sqlite/response-store.js';
+import { openStores, type OpenedStores } from './store/open-stores.js';
+import { sqlitePath, type SqliteTables } from './store/sqlite/database.js';
 import { createLogger, scrubbingLogger } from './telemetry/logger.js';
 import { scrubberFor } from './security/scrub.js';
 import { GatewayMetrics } from './telemetry/metrics.js';
@@ -49,7 +46,9 @@ export interface RunningGateway {
   /** e.g. http://127.0.0.1:8080 */
   url: string;
   config: GatewayConfig;
-  db: Kysely<SqliteTables>;
+  /** The embedded SQLite database, for tests and tools that inspect the file; throws when `storage.url` is PostgreSQL. */
+  readonly db: Kysely<SqliteTables>;
+  stores: OpenedStores;
   audit: AuditWriter;
   /** Graceful stop: drain in-flight requests (up to shutdown_grace), flush the audit, close stores. */
   close(): Promise<void>;
@@ -87,9 +86,9 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
   const { config } = options;
   // Every line the gateway logs is scrubbed of this configuration's secrets (issue 10).
   const logger = scrubbingLogger(options.logger ?? createLogger(), scrubberFor(config));
-  const db = await openSqlite(config.storage.url, config.audit.durability === 'strict' ? 'FULL' : 'NORMAL');
-  const keyStore = new SqliteKeyStore(db);
-  const auditSink = await SqliteAuditSink.open(db);
+  const stores = await openStores(config.storage.url, { durability: config.audit.durability, poolSize: config.storage.pool_size });
+  const keyStore = stores.keys;
+  const auditSink = stores.audit;
   const audit = new AuditWriter(auditSink, { flushIntervalMs: config.audit.flush_interval, batchSize: config.audit.batch_size, spoolFile: spoolFileFor(config) }, logger);
 
   let demo: DemoUpstream | undefined;
@@ -110,25 +109,24 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
 
   const policies = new PolicySet(config.policies);
   // Policies replaced at runtime (admin API) stay in force across restarts: the newest stored version wins over the file.
-  const stored = await db.selectFrom('policy_versions as p').selectAll().where(({ eb, selectFrom }) => eb('p.id', '=', selectFrom('policy_versions as q').select((q) => q.fn.max('q.id').as('m')).whereRef('q.name', '=', 'p.name'))).execute();
-  for (const p of stored) {
+  for (const p of await stores.policies.latest()) {
     try {
-      policies.replace(p.name, JSON.parse(p.config));
+      policies.replace(p.name, p.config);
     } catch (err) {
       logger.error({ err, policy: p.name, version: p.version }, 'a stored policy version no longer loads; the configured one stays in force');
     }
   }
   const budgets = new MemoryBudgetLedger({ timeZone: config.budgets.timezone });
-  await seedLedgerFromAudit(db, config, budgets);
+  await seedLedgerFromAudit(stores.auditQuery, config, budgets);
   const limiter = new MemoryRateLimiter();
   const alerts = new AlertNotifier({ webhookUrl: config.alerts.webhook, logger });
-  const reviewStore = new SqliteReviewStore(db);
+  const reviewStore = stores.reviews;
   const reviews = new ReviewQueue(reviewStore, { webhook: config.alerts.webhook, pollMs: 1000, log: logger });
   // Requests held for review by a previous process are gone with it: close their items.
   const orphaned = await reviewStore.failPendingHolds('the gateway restarted while the request was held', Date.now());
   if (orphaned.length > 0) logger.warn({ reviews: orphaned.map((r) => r.id) }, 'held review items of a previous process marked failed');
   // ...and every request a crash left without a final audit record (held or forwarded) gets one.
-  const lost = await auditLostRequests(db, audit, identity, orphaned);
+  const lost = await auditLostRequests(stores.auditQuery, audit, identity, orphaned);
   if (lost > 0) logger.warn({ records: lost }, 'requests a crashed process left without a final audit record were recorded');
   const longestHold = Math.max(0, ...Object.values(config.policies).map((p) => p.review.timeout));
   const reservationTtlMs = config.server.upstream_timeout * config.routing.max_attempts + longestHold + 60_000;
@@ -146,10 +144,9 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     providerTypes: Object.fromEntries(Object.entries(config.providers).map(([n, p]) => [n, p.type])),
     onError: (err) => logger.warn({ err }, 'tracing disabled: the OpenTelemetry SDK failed to load'),
   });
-  const responseStore = new SqliteResponseStore(db);
   const deps: GatewayDeps = {
     config,
-    responses: responseStore,
+    responses: stores.responses,
     keys: new KeyDirectory(config, keyStore),
     routes,
     upstream,
@@ -160,7 +157,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     alerts,
     reviews,
     audit,
-    db,
+    stores,
     identity,
     metrics,
     observeRecord: (record) => {
@@ -170,7 +167,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     logger,
     inFlight: new Set(),
     readiness: async () => {
-      await sql`select 1`.execute(db);
+      await stores.ping();
       return { storage: 'ok', deployments: routes.deploymentStates() };
     },
   };
@@ -182,7 +179,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
         (events) => events.forEach((e) => logger.info({ chain: e.chain, deleted: e.deleted_count }, 'audit retention applied')),
         (err: unknown) => logger.error({ err }, 'audit retention failed'),
       ),
-      responseStore.deleteExpired(Date.now()).catch((err: unknown) => logger.error({ err }, 'stored responses retention failed')),
+      stores.responses.deleteExpired(Date.now()).catch((err: unknown) => logger.error({ err }, 'stored responses retention failed')),
     ]);
   const retentionTimer = setInterval(retentionRun, 3_600_000);
   retentionTimer.unref();
@@ -226,17 +223,28 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
         await step(logger, 'upstream', () => upstream.close());
         await step(logger, 'tracing', () => tracing.shutdown());
         await step(logger, 'demo upstream', async () => demo?.close());
-        await step(logger, 'store', () => db.destroy());
+        await step(logger, 'stores', () => stores.close());
       }
     })());
 
-  return { app, url, config, db, audit, close };
+  return {
+    app,
+    url,
+    config,
+    get db() {
+      if (stores.kind !== 'sqlite') throw new Error('RunningGateway.db is the SQLite file; this gateway stores in PostgreSQL (use stores)');
+      return stores.db;
+    },
+    stores,
+    audit,
+    close,
+  };
 }
 
 /** Resolves which configuration file to use: --config, then OMEGA_CONFIG, then ./omega.yaml's absence → the example. */
 function spoolFileFor(config: GatewayConfig): string {
   if (config.audit.spool_file) return resolve(config.audit.spool_file);
-  const db = sqlitePath(config.storage.url);
+  const db = config.storage.url.startsWith('sqlite://') ? sqlitePath(config.storage.url) : ':memory:';
   return join(db === ':memory:' ? resolve('data') : dirname(db), 'audit-spool.jsonl');
 }
 

@@ -212,7 +212,12 @@ export const ConfigSchema = z
       .describe('The HTTP listener.'),
     storage: z
       .object({
-        url: z.string().default('sqlite://./data/omega.db').describe('sqlite://PATH (embedded default) or postgres://…'),
+        url: z
+          .string()
+          .regex(/^(sqlite|postgres|postgresql):\/\/.+/, 'must be sqlite://PATH or postgres://USER@HOST/DATABASE')
+          .default('sqlite://./data/omega.db')
+          .describe('sqlite://PATH (embedded default, one process) or postgres://USER:PASSWORD@HOST:PORT/DATABASE (shared by replicas).'),
+        pool_size: z.number().int().min(1).max(1000).default(10).describe('PostgreSQL only: connections in each process\'s pool.'),
       })
       .strict()
       .prefault({})
