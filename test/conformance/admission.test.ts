@@ -124,3 +124,29 @@ if (await redisVariantsEnabled()) {
     });
   });
 }
+
+if (await redisVariantsEnabled()) {
+  describe('openRedisCounters', () => {
+    it('opens limiter, ledger and admission on one connection and one prefix, counting round trips', async () => {
+      const { openRedisCounters } = await import('../../src/store/redis/counters.js');
+      const { REDIS_URL } = await import('./redis-harness.js');
+      const prefix = randomPrefix();
+      const c = await openRedisCounters({ url: REDIS_URL, keyPrefix: prefix, timeZone: TZ });
+      try {
+        const rules = [{ key: `key:${uid()}`, rpm: 5, tpm: 1000 }];
+        const scopes = [budget(1)];
+        const r = await c.admission.admit({ rules, tokens: 100, maxWaitMs: 0, scopes, amountUsd: 0.5, ttlMs: 60_000 });
+        if (!r.admitted || !r.budget) throw new Error('refused');
+        await c.limiter.adjust(rules, -50);
+        await c.ledger.commit(r.budget.reservation, 0.25);
+        expect((await c.ledger.status(scopes))[scopes[0].key]).toMatchObject({ spentUsd: 0.25, reservedUsd: 0 });
+        expect(await c.limiter.consume(rules, 0, 0)).toMatchObject({ remainingRequests: 3, remainingTokens: 950 });
+        expect(c.roundTrips()).toBeGreaterThanOrEqual(5); // admit, adjust, commit, status, consume (+ script loads)
+        expect(c.roundTrips()).toBeLessThanOrEqual(10);
+      } finally {
+        await dropPrefix(c.redis, prefix);
+        await c.close();
+      }
+    });
+  });
+}
