@@ -8,6 +8,7 @@ import { isUtf8 } from 'node:buffer';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { AuditWriter } from './audit/writer.js';
+import type { Admission } from './store/admission.js';
 import type { ResponseStore, Stores } from './store/types.js';
 import { adminApi } from './routes/admin/index.js';
 import { auditRoutes } from './routes/admin/audit.js';
@@ -47,6 +48,8 @@ export interface GatewayDeps {
   policy: PolicyEngine;
   limiter: RateLimiter;
   budgets: BudgetLedger;
+  /** Quotas and budget holds in one call, when they live in Redis (see PipelineDeps.admission). */
+  admission?: Admission;
   /** How long a budget hold lives if a request never settles (crash): its longest possible life. */
   reservationTtlMs: number;
   alerts: AlertNotifier;
@@ -117,6 +120,7 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
     policy: deps.policy,
     limiter: deps.limiter,
     budgets: deps.budgets,
+    admission: deps.admission,
     alerts: deps.alerts,
     reviews: deps.reviews,
     audit: deps.audit,

@@ -30,6 +30,7 @@ import { PolicySet } from './policy/inheritance.js';
 import { MemoryRateLimiter } from './ratelimit/memory-limiter.js';
 import { ReviewQueue } from './review/queue.js';
 import { openStores, type OpenedStores } from './store/open-stores.js';
+import { openRedisCounters } from './store/redis/counters.js';
 import { sqlitePath, type SqliteTables } from './store/sqlite/database.js';
 import { createLogger, scrubbingLogger } from './telemetry/logger.js';
 import { scrubberFor } from './security/scrub.js';
@@ -116,9 +117,14 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
       logger.error({ err, policy: p.name, version: p.version }, 'a stored policy version no longer loads; the configured one stays in force');
     }
   }
-  const budgets = new MemoryBudgetLedger({ timeZone: config.budgets.timezone });
+  // Counters: Redis when configured (shared by every replica; quotas and budgets in one round
+  // trip), else in this process.
+  const counters = config.redis.url ? await openRedisCounters({ url: config.redis.url, keyPrefix: config.redis.key_prefix, timeZone: config.budgets.timezone }) : undefined;
+  const localBudgets = new MemoryBudgetLedger({ timeZone: config.budgets.timezone });
+  const localLimiter = new MemoryRateLimiter();
+  const budgets = counters?.ledger ?? localBudgets;
+  const limiter = counters?.limiter ?? localLimiter;
   await seedLedgerFromAudit(stores.auditQuery, config, budgets);
-  const limiter = new MemoryRateLimiter();
   const alerts = new AlertNotifier({ webhookUrl: config.alerts.webhook, logger });
   const reviewStore = stores.reviews;
   const reviews = new ReviewQueue(reviewStore, { webhook: config.alerts.webhook, pollMs: 1000, log: logger });
@@ -153,6 +159,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     policy: new PolicyEngine(policies),
     limiter,
     budgets,
+    admission: counters?.admission,
     reservationTtlMs,
     alerts,
     reviews,
@@ -218,8 +225,9 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
       } finally {
         await step(logger, 'audit', () => audit.close());
         await step(logger, 'alerts', () => alerts.flush());
-        await step(logger, 'budgets', () => budgets.close());
-        await step(logger, 'rate limiter', () => limiter.close());
+        await step(logger, 'budgets', () => localBudgets.close());
+        await step(logger, 'rate limiter', () => localLimiter.close());
+        await step(logger, 'counters', async () => counters?.close());
         await step(logger, 'upstream', () => upstream.close());
         await step(logger, 'tracing', () => tracing.shutdown());
         await step(logger, 'demo upstream', async () => demo?.close());

@@ -6,12 +6,16 @@
 import type { GatewayConfig } from '../config/load.js';
 import type { AuditQuery } from '../store/types.js';
 import type { BudgetScope } from './ledger.js';
-import type { MemoryBudgetLedger } from './memory-ledger.js';
 import { periodStart } from './periods.js';
 
 type Column = 'tenant_id' | 'team_id' | 'agent_id' | 'key_id';
 
-export async function seedLedgerFromAudit(store: AuditQuery, config: GatewayConfig, ledger: MemoryBudgetLedger, now = Date.now()): Promise<number> {
+/** A ledger that can restore audited spend: the memory one adds it, the Redis one only to a period it has never counted. */
+export interface SeedableLedger {
+  seed(scope: BudgetScope, spentUsd: number): unknown;
+}
+
+export async function seedLedgerFromAudit(store: AuditQuery, config: GatewayConfig, ledger: SeedableLedger, now = Date.now()): Promise<number> {
   const tz = config.budgets.timezone;
   const scopes: { scope: BudgetScope; tenant: string; column: Column; value: string }[] = [];
   const add = (key: string, b: { usd: number; period: BudgetScope['period']; alerts: number[] } | undefined, tenant: string, column: Column, value: string) => {
@@ -29,7 +33,7 @@ export async function seedLedgerFromAudit(store: AuditQuery, config: GatewayConf
   }
   for (const { scope, tenant, column, value } of scopes) {
     const spent = await store.sumCost({ tenantId: tenant, column, value, since: periodStart(scope.period, now, tz) });
-    if (spent > 0) ledger.seed(scope, spent);
+    if (spent > 0) await ledger.seed(scope, spent);
   }
   return scopes.length;
 }

@@ -283,6 +283,14 @@ export const ConfigSchema = z
       .strict()
       .prefault({})
       .describe('Budget periods.'),
+    redis: z
+      .object({
+        url: z.string().optional().describe('redis://[user:password@]host:port[/db] (or rediss:// for TLS) shared by all replicas for rate quotas and budget holds. Unset: in-process counters (one replica).'),
+        key_prefix: z.string().min(1).default('omega').describe('Prefix of every key the gateway writes (a {hash tag} is added, so all keys share one Cluster slot). Distinct per deployment sharing one Redis.'),
+      })
+      .strict()
+      .prefault({})
+      .describe('Redis for counters shared across replicas.'),
     rate_limiting: z
       .object({
         max_wait: Duration.default(1000).describe('A request over a rate limit waits up to this long for capacity (smoothing spikes) before it is refused with 429.'),
