@@ -31,6 +31,7 @@ import { MemoryRateLimiter } from './ratelimit/memory-limiter.js';
 import { ReviewQueue } from './review/queue.js';
 import { openStores, type OpenedStores } from './store/open-stores.js';
 import { openRedisCounters } from './store/redis/counters.js';
+import { FailoverCounters } from './store/redis/failover.js';
 import { sqlitePath, type SqliteTables } from './store/sqlite/database.js';
 import { createLogger, scrubbingLogger } from './telemetry/logger.js';
 import { scrubberFor } from './security/scrub.js';
@@ -119,12 +120,16 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
   }
   // Counters: Redis when configured (shared by every replica; quotas and budgets in one round
   // trip), else in this process.
-  const counters = config.redis.url ? await openRedisCounters({ url: config.redis.url, keyPrefix: config.redis.key_prefix, timeZone: config.budgets.timezone }) : undefined;
   const localBudgets = new MemoryBudgetLedger({ timeZone: config.budgets.timezone });
   const localLimiter = new MemoryRateLimiter();
+  const shared = config.redis.url ? await openRedisCounters({ url: config.redis.url, keyPrefix: config.redis.key_prefix, timeZone: config.budgets.timezone }) : undefined;
+  // redis.on_unavailable: while Redis is away, the local counters stand in (or requests are refused).
+  const counters = shared ? new FailoverCounters(shared, { limiter: localLimiter, ledger: localBudgets }, config.redis.on_unavailable, logger) : undefined;
   const budgets = counters?.ledger ?? localBudgets;
   const limiter = counters?.limiter ?? localLimiter;
-  await seedLedgerFromAudit(stores.auditQuery, config, budgets);
+  // The local ledger is seeded too: it is what a degraded replica enforces.
+  await seedLedgerFromAudit(stores.auditQuery, config, localBudgets);
+  if (shared) await seedLedgerFromAudit(stores.auditQuery, config, shared.ledger);
   const alerts = new AlertNotifier({ webhookUrl: config.alerts.webhook, logger });
   const reviewStore = stores.reviews;
   const reviews = new ReviewQueue(reviewStore, { webhook: config.alerts.webhook, pollMs: 1000, log: logger });
@@ -140,6 +145,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     deploymentStates: () => routes.deploymentStates(),
     auditQueueDepth: () => audit.pending,
     reviewHeld: () => reviews.held,
+    degraded: (): Record<string, number> => (counters ? { counters: counters.degraded ? 1 : 0 } : {}),
   });
   const tracing = createTracing({
     otlpEndpoint: config.telemetry.otlp_endpoint,
@@ -175,7 +181,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     inFlight: new Set(),
     readiness: async () => {
       await stores.ping();
-      return { storage: 'ok', deployments: routes.deploymentStates() };
+      return { storage: 'ok', ...(counters ? { counters: counters.readiness() } : {}), deployments: routes.deploymentStates() };
     },
   };
   const app = buildApp(deps);

@@ -287,6 +287,10 @@ export const ConfigSchema = z
       .object({
         url: z.string().optional().describe('redis://[user:password@]host:port[/db] (or rediss:// for TLS) shared by all replicas for rate quotas and budget holds. Unset: in-process counters (one replica).'),
         key_prefix: z.string().min(1).default('omega').describe('Prefix of every key the gateway writes (a {hash tag} is added, so all keys share one Cluster slot). Distinct per deployment sharing one Redis.'),
+        on_unavailable: z
+          .enum(['local', 'refuse'])
+          .default('local')
+          .describe('When Redis stops answering: `local` enforces quotas and budgets per process (each replica may admit up to the full limit) until it answers again; `refuse` answers 503 counters_unavailable to requests with quotas or budgets. Either way the return to Redis is automatic.'),
       })
       .strict()
       .prefault({})

@@ -34,6 +34,9 @@ export interface RedisCountersOptions {
 export async function openRedisCounters(options: RedisCountersOptions): Promise<RedisCounters> {
   // Fail fast rather than queue: a request must not hang on a Redis that is away (degraded modes decide what then).
   const redis = new Redis(options.url, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 5_000 });
+  // Failed commands carry the error to the caller (degraded mode decides); the client's own
+  // 'error' events while it reconnects would otherwise print as unhandled.
+  redis.on('error', () => undefined);
   await redis.connect();
   const prefix = options.keyPrefix;
   const limiter = new RedisRateLimiter({ redis, prefix });
