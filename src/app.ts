@@ -7,10 +7,9 @@ import { randomUUID } from 'node:crypto';
 import { isUtf8 } from 'node:buffer';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import type { Kysely } from 'kysely';
 import type { AuditWriter } from './audit/writer.js';
-import type { SqliteTables } from './store/sqlite/database.js';
-import type { ResponseStore } from './store/types.js';
+import type { Admission } from './store/admission.js';
+import type { ResponseStore, Stores } from './store/types.js';
 import { adminApi } from './routes/admin/index.js';
 import { auditRoutes } from './routes/admin/audit.js';
 import { policyRoutes } from './routes/admin/policies.js';
@@ -50,6 +49,8 @@ export interface GatewayDeps {
   policy: PolicyEngine;
   limiter: RateLimiter;
   budgets: BudgetLedger;
+  /** Quotas and budget holds in one call, when they live in Redis (see PipelineDeps.admission). */
+  admission?: Admission;
   /** How long a budget hold lives if a request never settles (crash): its longest possible life. */
   reservationTtlMs: number;
   alerts: AlertNotifier;
@@ -57,10 +58,10 @@ export interface GatewayDeps {
   /** Announces admin policy changes to every replica. */
   policySync: PolicySync;
   audit: AuditWriter;
-  /** Stored /v1/responses results (conversation state). */
+  /** Stored /v1/responses results (conversation state): `stores.responses` in the gateway. */
   responses: ResponseStore;
-  /** The embedded store (audit queries for the admin API). */
-  db: Kysely<SqliteTables>;
+  /** Every durable store, opened by `openStores` from `storage.url` (admin queries read through it). */
+  stores: Stores;
   identity: GatewayIdentity;
   /** Sees every finished request's audit record (metrics, traces). */
   observeRecord: AuditObserver;
@@ -122,6 +123,7 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
     policy: deps.policy,
     limiter: deps.limiter,
     budgets: deps.budgets,
+    admission: deps.admission,
     alerts: deps.alerts,
     reviews: deps.reviews,
     audit: deps.audit,

@@ -52,6 +52,8 @@ export const ERROR_CATALOG = {
   upstream_rejected: { status: 400, type: 'invalid_request_error', retryable: false },
   context_length_exceeded: { status: 400, type: 'invalid_request_error', retryable: false },
   shutting_down: { status: 503, type: 'api_error', retryable: true },
+  /** redis.on_unavailable = refuse while Redis is unreachable. */
+  counters_unavailable: { status: 503, type: 'api_error', retryable: true },
   internal_error: { status: 500, type: 'api_error', retryable: true },
 } as const satisfies Record<string, CatalogEntry>;
 

@@ -9,7 +9,7 @@ import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { dirname, join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { buildApp, type GatewayDeps } from './app.js';
 import type { GatewayIdentity } from './audit/record.js';
@@ -30,11 +30,10 @@ import { PolicyEngine } from './policy/engine.js';
 import { PolicySet } from './policy/inheritance.js';
 import { MemoryRateLimiter } from './ratelimit/memory-limiter.js';
 import { ReviewQueue } from './review/queue.js';
-import { SqliteReviewStore } from './store/sqlite/review-store.js';
-import { SqliteAuditSink } from './store/sqlite/audit-sink.js';
-import { openSqlite, sqlitePath, type SqliteTables } from './store/sqlite/database.js';
-import { SqliteKeyStore } from './store/sqlite/key-store.js';
-import { SqliteResponseStore } from './store/sqlite/response-store.js';
+import { openStores, type OpenedStores } from './store/open-stores.js';
+import { openRedisCounters } from './store/redis/counters.js';
+import { FailoverCounters } from './store/redis/failover.js';
+import { sqlitePath, type SqliteTables } from './store/sqlite/database.js';
 import { MemorySignalBus } from './store/memory/signals.js';
 import { RedisSignalBus } from './store/redis/signals.js';
 import type { SignalBus } from './store/types.js';
@@ -55,7 +54,9 @@ export interface RunningGateway {
   /** e.g. http://127.0.0.1:8080 */
   url: string;
   config: GatewayConfig;
-  db: Kysely<SqliteTables>;
+  /** The embedded SQLite database, for tests and tools that inspect the file; throws when `storage.url` is PostgreSQL. */
+  readonly db: Kysely<SqliteTables>;
+  stores: OpenedStores;
   audit: AuditWriter;
   /** Graceful stop: drain in-flight requests (up to shutdown_grace), flush the audit, close stores. */
   close(): Promise<void>;
@@ -98,9 +99,9 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
   const { config } = options;
   // Every line the gateway logs is scrubbed of this configuration's secrets (issue 10).
   const logger = scrubbingLogger(options.logger ?? createLogger(), scrubberFor(config));
-  const db = await openSqlite(config.storage.url, config.audit.durability === 'strict' ? 'FULL' : 'NORMAL');
-  const keyStore = new SqliteKeyStore(db);
-  const auditSink = await SqliteAuditSink.open(db);
+  const stores = await openStores(config.storage.url, { durability: config.audit.durability, poolSize: config.storage.pool_size });
+  const keyStore = stores.keys;
+  const auditSink = stores.audit;
   const audit = new AuditWriter(auditSink, { flushIntervalMs: config.audit.flush_interval, batchSize: config.audit.batch_size, spoolFile: spoolFileFor(config) }, logger);
 
   let demo: DemoUpstream | undefined;
@@ -125,26 +126,23 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     : new MemorySignalBus();
   const policies = new PolicySet(config.policies);
   // Policies replaced at runtime (admin API, on any replica) stay in force across restarts: the newest stored version wins over the file.
-  const policySync = new PolicySync(
-    policies,
-    {
-      latest: async () =>
-        (await db.selectFrom('policy_versions as p').selectAll().where(({ eb, selectFrom }) => eb('p.id', '=', selectFrom('policy_versions as q').select((q) => q.fn.max('q.id').as('m')).whereRef('q.name', '=', 'p.name'))).execute()).map((p) => ({
-          name: p.name,
-          version: p.version,
-          config: JSON.parse(p.config) as unknown,
-        })),
-    },
-    signals,
-    logger,
-  );
+  const policySync = new PolicySync(policies, stores.policies, signals, logger);
   await policySync.load();
   await policySync.listen();
-  const budgets = new MemoryBudgetLedger({ timeZone: config.budgets.timezone });
-  await seedLedgerFromAudit(db, config, budgets);
-  const limiter = new MemoryRateLimiter();
+  // Counters: Redis when configured (shared by every replica; quotas and budgets in one round
+  // trip), else in this process.
+  const localBudgets = new MemoryBudgetLedger({ timeZone: config.budgets.timezone });
+  const localLimiter = new MemoryRateLimiter();
+  const shared = config.redis.url ? await openRedisCounters({ url: config.redis.url, keyPrefix: config.redis.key_prefix, timeZone: config.budgets.timezone }) : undefined;
+  // redis.on_unavailable: while Redis is away, the local counters stand in (or requests are refused).
+  const counters = shared ? new FailoverCounters(shared, { limiter: localLimiter, ledger: localBudgets }, config.redis.on_unavailable, logger) : undefined;
+  const budgets = counters?.ledger ?? localBudgets;
+  const limiter = counters?.limiter ?? localLimiter;
+  // The local ledger is seeded too: it is what a degraded replica enforces.
+  await seedLedgerFromAudit(stores.auditQuery, config, localBudgets);
+  if (shared) await seedLedgerFromAudit(stores.auditQuery, config, shared.ledger);
   const alerts = new AlertNotifier({ webhookUrl: config.alerts.webhook, logger });
-  const reviewStore = new SqliteReviewStore(db);
+  const reviewStore = stores.reviews;
   // With Redis a decision made elsewhere arrives as a signal; the poll is only the safety net then.
   const reviews = new ReviewQueue(reviewStore, { webhook: config.alerts.webhook, pollMs: config.redis.url ? 5000 : 1000, log: logger, instance: identity.instance, signals });
   await reviews.listen();
@@ -152,7 +150,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
   const orphaned = await reviewStore.failPendingHolds('the gateway restarted while the request was held', Date.now(), identity.instance);
   if (orphaned.length > 0) logger.warn({ reviews: orphaned.map((r) => r.id) }, 'held review items of a previous process marked failed');
   // ...and every request a crash left without a final audit record (held or forwarded) gets one.
-  const lost = await auditLostRequests(db, audit, identity, orphaned);
+  const lost = await auditLostRequests(stores.auditQuery, audit, identity, orphaned);
   if (lost > 0) logger.warn({ records: lost }, 'requests a crashed process left without a final audit record were recorded');
   const longestHold = Math.max(0, ...Object.values(config.policies).map((p) => p.review.timeout));
   const reservationTtlMs = config.server.upstream_timeout * config.routing.max_attempts + longestHold + 60_000;
@@ -160,6 +158,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     deploymentStates: () => routes.deploymentStates(),
     auditQueueDepth: () => audit.pending,
     reviewHeld: () => reviews.held,
+    degraded: (): Record<string, number> => (counters ? { counters: counters.degraded ? 1 : 0 } : {}),
   });
   const tracing = createTracing({
     otlpEndpoint: config.telemetry.otlp_endpoint,
@@ -170,24 +169,24 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     providerTypes: Object.fromEntries(Object.entries(config.providers).map(([n, p]) => [n, p.type])),
     onError: (err) => logger.warn({ err }, 'tracing disabled: the OpenTelemetry SDK failed to load'),
   });
-  const responseStore = new SqliteResponseStore(db);
   const keys = new KeyDirectory(config, keyStore);
   await keys.listen(signals);
   const deps: GatewayDeps = {
     config,
-    responses: responseStore,
+    responses: stores.responses,
     keys,
     routes,
     upstream,
     policy: new PolicyEngine(policies),
     limiter,
     budgets,
+    admission: counters?.admission,
     reservationTtlMs,
     alerts,
     reviews,
     policySync,
     audit,
-    db,
+    stores,
     identity,
     metrics,
     observeRecord: (record) => {
@@ -197,8 +196,8 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     logger,
     inFlight: new Set(),
     readiness: async () => {
-      await sql`select 1`.execute(db);
-      return { storage: 'ok', deployments: routes.deploymentStates() };
+      await stores.ping();
+      return { storage: 'ok', ...(counters ? { counters: counters.readiness() } : {}), deployments: routes.deploymentStates() };
     },
   };
   const app = buildApp(deps);
@@ -209,7 +208,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
         (events) => events.forEach((e) => logger.info({ chain: e.chain, deleted: e.deleted_count }, 'audit retention applied')),
         (err: unknown) => logger.error({ err }, 'audit retention failed'),
       ),
-      responseStore.deleteExpired(Date.now()).catch((err: unknown) => logger.error({ err }, 'stored responses retention failed')),
+      stores.responses.deleteExpired(Date.now()).catch((err: unknown) => logger.error({ err }, 'stored responses retention failed')),
     ]);
   const retentionTimer = setInterval(retentionRun, 3_600_000);
   retentionTimer.unref();
@@ -249,23 +248,35 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
       } finally {
         await step(logger, 'audit', () => audit.close());
         await step(logger, 'alerts', () => alerts.flush());
-        await step(logger, 'budgets', () => budgets.close());
-        await step(logger, 'rate limiter', () => limiter.close());
+        await step(logger, 'budgets', () => localBudgets.close());
+        await step(logger, 'rate limiter', () => localLimiter.close());
+        await step(logger, 'counters', async () => counters?.close());
         await step(logger, 'upstream', () => upstream.close());
         await step(logger, 'signals', () => signals.close());
         await step(logger, 'tracing', () => tracing.shutdown());
         await step(logger, 'demo upstream', async () => demo?.close());
-        await step(logger, 'store', () => db.destroy());
+        await step(logger, 'stores', () => stores.close());
       }
     })());
 
-  return { app, url, config, db, audit, close };
+  return {
+    app,
+    url,
+    config,
+    get db() {
+      if (stores.kind !== 'sqlite') throw new Error('RunningGateway.db is the SQLite file; this gateway stores in PostgreSQL (use stores)');
+      return stores.db;
+    },
+    stores,
+    audit,
+    close,
+  };
 }
 
 /** Resolves which configuration file to use: --config, then OMEGA_CONFIG, then ./omega.yaml's absence → the example. */
 function spoolFileFor(config: GatewayConfig): string {
   if (config.audit.spool_file) return resolve(config.audit.spool_file);
-  const db = sqlitePath(config.storage.url);
+  const db = config.storage.url.startsWith('sqlite://') ? sqlitePath(config.storage.url) : ':memory:';
   return join(db === ':memory:' ? resolve('data') : dirname(db), 'audit-spool.jsonl');
 }
 

@@ -3,40 +3,33 @@
  * so the trail has one `request` record per request and reports agree with the budgets.
  * - A forwarded request (strict mode committed its `decision`, maybe its `cost`, but not its
  *   final record): the latest of those rows becomes the final record, charged what
- *   audit/charged.ts counts for it — its committed cost, else its reserved worst case.
+ *   store/charged-rows.ts counts for it — its committed cost, else its reserved worst case.
  * - A request held for review (never forwarded): its failed review item becomes the record;
  *   nothing was spent, so it costs 0 and its budget hold is gone with the process.
  * Both carry `error_code: gateway_restarted` and `http_status: 0` (no answer was sent).
  */
-import type { Kysely } from 'kysely';
 import { RequestContext } from '../pipeline/context.js';
 import type { ReviewItem } from '../review/types.js';
-import type { SqliteTables } from '../store/sqlite/database.js';
+import type { AuditQuery } from '../store/types.js';
 import { buildAuditRecord, type AuditRecord, type GatewayIdentity } from './record.js';
 import type { AuditWriter } from './writer.js';
 
 export const RESTARTED = 'gateway_restarted';
 
 /** Writes the missing final records (committed before it returns); returns how many. */
-export async function auditLostRequests(db: Kysely<SqliteTables>, audit: AuditWriter, identity: GatewayIdentity, failedHolds: readonly ReviewItem[]): Promise<number> {
-  const records = [...(await lostForwarded(db)), ...failedHolds.map((item) => lostHold(item, identity))];
+export async function auditLostRequests(store: AuditQuery, audit: AuditWriter, identity: GatewayIdentity, failedHolds: readonly ReviewItem[]): Promise<number> {
+  const records = [...(await lostForwarded(store)), ...failedHolds.map((item) => lostHold(item, identity))];
   for (const record of records) await audit.writeNow(record);
   return records.length;
 }
 
 /** Keeps the process that handled the request as `gateway_instance`. */
-async function lostForwarded(db: Kysely<SqliteTables>): Promise<AuditRecord[]> {
-  const rows = await db
-    .selectFrom('audit_records as a')
-    .select(['a.kind', 'a.record'])
-    .where('a.kind', 'in', ['decision', 'cost'])
-    .where(({ not, exists, selectFrom }) => not(exists(selectFrom('audit_records as b').select('b.seq').whereRef('b.decision_id', '=', 'a.decision_id').where('b.kind', '=', 'request'))))
-    .orderBy('a.seq')
-    .execute();
+async function lostForwarded(store: AuditQuery): Promise<AuditRecord[]> {
+  const rows = await store.unfinished();
   // The cost row, when there is one, is later and knows more (usage, cost).
   const latest = new Map<string, { kind: string; record: AuditRecord }>();
   for (const r of rows) {
-    const record = JSON.parse(r.record) as AuditRecord;
+    const record = r.record;
     if (r.kind === 'cost' || !latest.has(record.decision_id)) latest.set(record.decision_id, { kind: r.kind, record });
   }
   return [...latest.values()].map(({ kind, record }) => ({

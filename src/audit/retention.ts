@@ -1,11 +1,11 @@
 /** Applies audit retention: per tenant, records older than its retention are deleted, and the deletion is chained. */
 import type { GatewayConfig } from '../config/load.js';
 import type { RetentionEvent } from './chain.js';
-import type { SqliteAuditSink } from '../store/sqlite/audit-sink.js';
+import type { AuditRetention } from '../store/types.js';
 
 const DAY_MS = 86_400_000;
 
-export async function applyRetention(config: GatewayConfig, sink: SqliteAuditSink, actor: string, now = Date.now()): Promise<RetentionEvent[]> {
+export async function applyRetention(config: GatewayConfig, sink: AuditRetention, actor: string, now = Date.now()): Promise<RetentionEvent[]> {
   const events: RetentionEvent[] = [];
   for (const [tenantId, tenant] of Object.entries(config.tenants)) {
     const days = tenant.audit_retention_days ?? config.audit.retention_days;

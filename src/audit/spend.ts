@@ -3,10 +3,8 @@
  * (days in the budgets' time zone). Rows are aggregated in SQL by 15-minute buckets, which fold
  * exactly into days of any time zone (all UTC offsets are multiples of 15 minutes).
  */
-import { sql, type Kysely } from 'kysely';
 import { periodStart } from '../budget/periods.js';
-import { chargedRows, chargedUsd } from './charged.js';
-import type { SqliteTables } from '../store/sqlite/database.js';
+import type { AuditQuery } from '../store/types.js';
 
 export interface SpendRow {
   day: string;
@@ -27,31 +25,10 @@ export interface SpendQuery {
   timeZone: string;
 }
 
-const BUCKET_MS = 15 * 60_000;
-
-export async function spendReport(db: Kysely<SqliteTables>, q: SpendQuery): Promise<SpendRow[]> {
-  let query = chargedRows(db)
-    .select([
-      sql<number>`(received_at / ${BUCKET_MS}) * ${BUCKET_MS}`.as('bucket'),
-      'tenant_id',
-      'team_id',
-      'agent_id',
-      'model_resolved',
-      sql<number>`count(*)`.as('requests'),
-      sql<number>`coalesce(sum(input_tokens), 0)`.as('input_tokens'),
-      sql<number>`coalesce(sum(output_tokens), 0)`.as('output_tokens'),
-      sql<number>`coalesce(sum(${chargedUsd}), 0)`.as('cost_usd'),
-    ])
-    .where('received_at', '>=', q.since)
-    .where('tenant_id', 'is not', null)
-    // One row per request: a final record, or what strict mode committed before a crash lost it.
-    .groupBy(['bucket', 'tenant_id', 'team_id', 'agent_id', 'model_resolved']);
-  if (q.until !== undefined) query = query.where('received_at', '<', q.until);
-  if (q.tenantId) query = query.where('tenant_id', '=', q.tenantId);
-
+export async function spendReport(store: AuditQuery, q: SpendQuery): Promise<SpendRow[]> {
   const days = new Map<string, SpendRow>();
   const dayLabel = new Map<number, string>();
-  for (const r of await query.execute()) {
+  for (const r of await store.spendBuckets({ tenantId: q.tenantId, since: q.since, until: q.until })) {
     const start = periodStart('daily', Number(r.bucket), q.timeZone);
     let day = dayLabel.get(start);
     if (!day) {

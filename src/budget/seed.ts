@@ -1,19 +1,21 @@
 /**
  * Rebuilds the in-memory ledger's spend from the audit trail at start: for every configured
  * budget scope, what its requests charged since its current period began — including requests
- * whose final record a crash lost (see audit/charged.ts), so no budget is spent twice.
+ * whose final record a crash lost (see store/charged-rows.ts), so no budget is spent twice.
  */
-import { sql, type Kysely } from 'kysely';
-import { chargedRows, chargedUsd } from '../audit/charged.js';
 import type { GatewayConfig } from '../config/load.js';
-import type { SqliteTables } from '../store/sqlite/database.js';
+import type { AuditQuery } from '../store/types.js';
 import type { BudgetScope } from './ledger.js';
-import type { MemoryBudgetLedger } from './memory-ledger.js';
 import { periodStart } from './periods.js';
 
 type Column = 'tenant_id' | 'team_id' | 'agent_id' | 'key_id';
 
-export async function seedLedgerFromAudit(db: Kysely<SqliteTables>, config: GatewayConfig, ledger: MemoryBudgetLedger, now = Date.now()): Promise<number> {
+/** A ledger that can restore audited spend: the memory one adds it, the Redis one only to a period it has never counted. */
+export interface SeedableLedger {
+  seed(scope: BudgetScope, spentUsd: number): unknown;
+}
+
+export async function seedLedgerFromAudit(store: AuditQuery, config: GatewayConfig, ledger: SeedableLedger, now = Date.now()): Promise<number> {
   const tz = config.budgets.timezone;
   const scopes: { scope: BudgetScope; tenant: string; column: Column; value: string }[] = [];
   const add = (key: string, b: { usd: number; period: BudgetScope['period']; alerts: number[] } | undefined, tenant: string, column: Column, value: string) => {
@@ -30,14 +32,8 @@ export async function seedLedgerFromAudit(db: Kysely<SqliteTables>, config: Gate
     }
   }
   for (const { scope, tenant, column, value } of scopes) {
-    const row = await chargedRows(db)
-      .select(sql<number>`coalesce(sum(${chargedUsd}), 0)`.as('spent'))
-      .where('a.tenant_id', '=', tenant)
-      .where(`a.${column}`, '=', value)
-      .where('a.received_at', '>=', periodStart(scope.period, now, tz))
-      .executeTakeFirst();
-    const spent = Number(row?.spent ?? 0);
-    if (spent > 0) ledger.seed(scope, spent);
+    const spent = await store.sumCost({ tenantId: tenant, column, value, since: periodStart(scope.period, now, tz) });
+    if (spent > 0) await ledger.seed(scope, spent);
   }
   return scopes.length;
 }

@@ -5,8 +5,7 @@ import { generateApiKey, hashApiKey, keyHint } from '../auth/api-keys.js';
 import { KeyDirectory } from '../auth/directory.js';
 import { ConfigError, loadConfigFile } from '../config/load.js';
 import { configPathFrom, GATEWAY_VERSION, serve } from '../main.js';
-import { openSqlite } from '../store/sqlite/database.js';
-import { SqliteKeyStore } from '../store/sqlite/key-store.js';
+import { openStores } from '../store/open-stores.js';
 import { configJsonSchema } from '../config/json-schema.js';
 import { parseSince, spendReport } from '../audit/spend.js';
 import { createWriteStream } from 'node:fs';
@@ -14,7 +13,6 @@ import { once } from 'node:events';
 import { csvHeader, csvLine, exportAudit } from '../audit/query.js';
 import { applyRetention } from '../audit/retention.js';
 import { verifyAudit } from '../audit/verify.js';
-import { SqliteAuditSink } from '../store/sqlite/audit-sink.js';
 import { policyTest, type PolicyTestOptions } from './policy-test.js';
 import { RedisSignalBus } from '../store/redis/signals.js';
 
@@ -70,9 +68,9 @@ withConfig(keys.command('create'))
   .requiredOption('--agent <id>', 'agent id (declared under a team of the tenant)')
   .action(async (opts: { tenant: string; agent: string; config?: string }) => {
     const cfg = loadConfigFile(configPathFrom(opts.config));
-    const db = await openSqlite(cfg.storage.url);
+    const stores = await openStores(cfg.storage.url, { poolSize: cfg.storage.pool_size });
     try {
-      const store = new SqliteKeyStore(db);
+      const store = stores.keys;
       const id = `key_${generateApiKey().slice(4, 16)}`;
       if (!new KeyDirectory(cfg, store).principalFor(opts.tenant, opts.agent, id)) {
         fail(`no agent "${opts.agent}" in tenant "${opts.tenant}" in ${cfg.source}`);
@@ -81,7 +79,7 @@ withConfig(keys.command('create'))
       await store.create({ id, hash: hashApiKey(key), tenantId: opts.tenant, agentId: opts.agent, hint: keyHint(key), createdAt: new Date(), revokedAt: null });
       console.log(`key id: ${id}\nkey:    ${key}\nStore it now: it is not shown again (only its hash is kept).`);
     } finally {
-      await db.destroy();
+      await stores.close();
     }
   });
 
@@ -90,16 +88,16 @@ withConfig(keys.command('list'))
   .option('--tenant <id>', 'only this tenant')
   .action(async (opts: { tenant?: string; config?: string }) => {
     const cfg = loadConfigFile(configPathFrom(opts.config));
-    const db = await openSqlite(cfg.storage.url);
+    const stores = await openStores(cfg.storage.url, { poolSize: cfg.storage.pool_size });
     try {
-      const rows = await new SqliteKeyStore(db).list({ tenantId: opts.tenant });
+      const rows = await stores.keys.list({ tenantId: opts.tenant });
       for (const k of rows) {
         const state = k.revokedAt ? `revoked ${k.revokedAt.toISOString()}` : 'active';
         console.log(`${k.id}\t${k.tenantId}/${k.agentId}\t${k.hint}\tcreated ${k.createdAt.toISOString()}\t${state}`);
       }
       if (rows.length === 0) console.log('no runtime keys');
     } finally {
-      await db.destroy();
+      await stores.close();
     }
   });
 
@@ -107,12 +105,12 @@ withConfig(keys.command('revoke <keyId>'))
   .description('revoke a runtime key (at once on every replica with redis.url set, else within keys.cache_ttl)')
   .action(async (keyId: string, opts: { config?: string }) => {
     const cfg = loadConfigFile(configPathFrom(opts.config));
-    const db = await openSqlite(cfg.storage.url);
+    const stores = await openStores(cfg.storage.url, { poolSize: cfg.storage.pool_size });
     try {
-      if (!(await new SqliteKeyStore(db).revoke(keyId))) fail(`no active runtime key "${keyId}"`);
+      if (!(await stores.keys.revoke(keyId))) fail(`no active runtime key "${keyId}"`);
       console.log(`revoked ${keyId}`);
     } finally {
-      await db.destroy();
+      await stores.close();
     }
     if (cfg.redis.url) console.log(await announceRevocation(cfg.redis.url, cfg.redis.key_prefix, keyId, cfg.keys.cache_ttl));
   });
@@ -131,16 +129,16 @@ program
   .option('--json', 'print JSON instead of a table')
   .action(async (opts: { config?: string; tenant?: string; since: string; json?: boolean }) => {
     const cfg = loadConfigFile(configPathFrom(opts.config));
-    const db = await openSqlite(cfg.storage.url);
+    const stores = await openStores(cfg.storage.url, { poolSize: cfg.storage.pool_size });
     try {
-      const rows = await spendReport(db, { tenantId: opts.tenant, since: parseSince(opts.since), timeZone: cfg.budgets.timezone });
+      const rows = await spendReport(stores.auditQuery, { tenantId: opts.tenant, since: parseSince(opts.since), timeZone: cfg.budgets.timezone });
       if (opts.json) return console.log(JSON.stringify(rows, null, 2));
       console.log(['day', 'tenant', 'team', 'agent', 'model', 'requests', 'input_tok', 'output_tok', 'cost_usd'].join('\t'));
       for (const r of rows) console.log([r.day, r.tenant_id, r.team_id, r.agent_id, r.model, r.requests, r.input_tokens, r.output_tokens, r.cost_usd.toFixed(6)].join('\t'));
       const total = rows.reduce((s, r) => s + r.cost_usd, 0);
       console.log(`total\t\t\t\t\t${rows.reduce((s, r) => s + r.requests, 0)}\t\t\t${total.toFixed(6)}`);
     } finally {
-      await db.destroy();
+      await stores.close();
     }
   });
 
@@ -150,9 +148,9 @@ withConfig(audit.command('verify'))
   .option('--tenant <id>', 'only this tenant')
   .action(async (opts: { config?: string; tenant?: string }) => {
     const cfg = loadConfigFile(configPathFrom(opts.config));
-    const db = await openSqlite(cfg.storage.url);
+    const stores = await openStores(cfg.storage.url, { poolSize: cfg.storage.pool_size });
     try {
-      const verdicts = await verifyAudit(db, opts.tenant);
+      const verdicts = await verifyAudit(stores.auditQuery, opts.tenant);
       let broken = false;
       for (const v of verdicts) {
         if (v.broken) {
@@ -165,7 +163,7 @@ withConfig(audit.command('verify'))
       if (verdicts.length === 0) console.log('no audit records');
       if (broken) process.exitCode = 1;
     } finally {
-      await db.destroy();
+      await stores.close();
     }
   });
 
@@ -180,13 +178,13 @@ withConfig(audit.command('export'))
   .action(async (opts: { config?: string; tenant?: string; since?: string; until?: string; format: string; allKinds?: boolean; out?: string }) => {
     if (opts.format !== 'jsonl' && opts.format !== 'csv') fail('--format must be jsonl or csv');
     const cfg = loadConfigFile(configPathFrom(opts.config));
-    const db = await openSqlite(cfg.storage.url);
+    const stores = await openStores(cfg.storage.url, { poolSize: cfg.storage.pool_size });
     const out = opts.out ? createWriteStream(opts.out) : process.stdout;
     try {
       let fields: string[] | undefined;
       let count = 0;
       const filter = { tenantId: opts.tenant, since: opts.since ? parseSince(opts.since) : undefined, until: opts.until ? parseSince(opts.until) : undefined, allKinds: opts.allKinds };
-      for await (const record of exportAudit(db, filter)) {
+      for await (const record of exportAudit(stores.auditQuery, filter)) {
         let line: string;
         if (opts.format === 'jsonl') line = JSON.stringify(record);
         else {
@@ -204,7 +202,7 @@ withConfig(audit.command('export'))
         console.error(`exported ${count} records to ${opts.out}`);
       }
     } finally {
-      await db.destroy();
+      await stores.close();
     }
   });
 
@@ -212,13 +210,13 @@ withConfig(audit.command('prune'))
   .description("apply the configured retention now (each deletion is recorded in the tenant's chain)")
   .action(async (opts: { config?: string }) => {
     const cfg = loadConfigFile(configPathFrom(opts.config));
-    const db = await openSqlite(cfg.storage.url);
+    const stores = await openStores(cfg.storage.url, { poolSize: cfg.storage.pool_size });
     try {
-      const events = await applyRetention(cfg, await SqliteAuditSink.open(db), 'cli');
+      const events = await applyRetention(cfg, stores.audit, 'cli');
       for (const e of events) console.log(`${e.chain}: deleted ${e.deleted_count} records before ${e.deleted_before}`);
       if (events.length === 0) console.log('nothing to delete');
     } finally {
-      await db.destroy();
+      await stores.close();
     }
   });
 

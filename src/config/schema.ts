@@ -212,7 +212,12 @@ export const ConfigSchema = z
       .describe('The HTTP listener.'),
     storage: z
       .object({
-        url: z.string().default('sqlite://./data/omega.db').describe('sqlite://PATH (embedded default) or postgres://…'),
+        url: z
+          .string()
+          .regex(/^(sqlite|postgres|postgresql):\/\/.+/, 'must be sqlite://PATH or postgres://USER@HOST/DATABASE')
+          .default('sqlite://./data/omega.db')
+          .describe('sqlite://PATH (embedded default, one process) or postgres://USER:PASSWORD@HOST:PORT/DATABASE (shared by replicas).'),
+        pool_size: z.number().int().min(1).max(1000).default(10).describe('PostgreSQL only: connections in each process\'s pool.'),
       })
       .strict()
       .prefault({})
@@ -282,6 +287,10 @@ export const ConfigSchema = z
       .object({
         url: z.string().optional().describe('redis://[user:password@]host:port[/db] (or rediss:// for TLS) shared by all replicas for rate quotas and budget holds. Unset: in-process counters (one replica).'),
         key_prefix: z.string().min(1).default('omega').describe('Prefix of every key the gateway writes (a {hash tag} is added, so all keys share one Cluster slot). Distinct per deployment sharing one Redis.'),
+        on_unavailable: z
+          .enum(['local', 'refuse'])
+          .default('local')
+          .describe('When Redis stops answering: `local` enforces quotas and budgets per process (each replica may admit up to the full limit) until it answers again; `refuse` answers 503 counters_unavailable to requests with quotas or budgets. Either way the return to Redis is automatic.'),
       })
       .strict()
       .prefault({})

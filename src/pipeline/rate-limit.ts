@@ -39,8 +39,20 @@ export function rateLimitRules(p: Principal, model: string): RateLimitRule[] {
 export async function enforceRateLimits(ctx: RequestContext, limiter: RateLimiter, model: string, maxWaitMs: number, signal: AbortSignal): Promise<void> {
   const rules = rateLimitRules(ctx.principal!, model);
   if (rules.length === 0) return;
-  const tokens = ctx.inputTokensEstimated + (ctx.facts?.maxTokens ?? 0);
-  const decision = await limiter.consume(rules, tokens, maxWaitMs, signal);
+  const tokens = quotaTokens(ctx);
+  applyRateDecision(ctx, await limiter.consume(rules, tokens, maxWaitMs, signal), rules, tokens);
+}
+
+/** What a request takes from tpm quotas: estimated input plus its output bound. */
+export function quotaTokens(ctx: RequestContext): number {
+  return ctx.inputTokensEstimated + (ctx.facts?.maxTokens ?? 0);
+}
+
+/**
+ * Records a quota decision on the context (figures, headers, what to adjust after metering);
+ * throws 429 when it refused. Shared by this stage and combined admission (reserve-budget.ts).
+ */
+export function applyRateDecision(ctx: RequestContext, decision: RateLimitDecision, rules: RateLimitRule[], tokens: number): void {
   ctx.rateLimitWaitMs = decision.waitedMs;
   ctx.rateLimitRemainingRequests = decision.remainingRequests ?? null;
   ctx.rateLimitRemainingTokens = decision.remainingTokens ?? null;
@@ -52,6 +64,7 @@ export async function enforceRateLimits(ctx: RequestContext, limiter: RateLimite
       headers: { ...ctx.rateLimitHeaders, 'retry-after': String(seconds), 'retry-after-ms': String(Math.ceil(decision.retryAfterMs)) },
     });
   }
+  if (rules.length === 0) return;
   ctx.rateLimitRules = rules;
   ctx.rateLimitTokens = tokens;
 }

@@ -6,12 +6,14 @@
  */
 import type { Principal } from '../auth/directory.js';
 import type { AlertNotifier } from '../budget/alerts.js';
-import type { BudgetLedger, BudgetScope } from '../budget/ledger.js';
+import type { BudgetLedger, BudgetScope, ReserveResult } from '../budget/ledger.js';
 import { estimateOutputTokensBound } from '../budget/tokens.js';
 import type { BudgetConfig } from '../config/schema.js';
 import { GatewayError } from '../errors.js';
 import type { RequestContext } from './context.js';
 import { costOf } from './meter.js';
+import type { Admission } from '../store/admission.js';
+import { applyRateDecision, quotaTokens, rateLimitRules } from './rate-limit.js';
 import type { ModelRoute } from './select-route.js';
 
 const scopeCache = new WeakMap<Principal, BudgetScope[]>();
@@ -53,7 +55,33 @@ export async function reserveBudget(ctx: RequestContext, ledger: BudgetLedger, c
   if (scopes.length === 0) return;
   const estimate = worstCaseCost(ctx, chain);
   ctx.budgetReservedUsd = estimate;
-  const result = await ledger.reserve(scopes, estimate, ttlMs);
+  applyBudgetResult(ctx, await ledger.reserve(scopes, estimate, ttlMs), estimate);
+}
+
+/**
+ * Quotas and budget holds in one admission call (one Redis round trip with a shared back end),
+ * for a request that has both; the results land on the context exactly as the rate-limit stage
+ * and reserveBudget put them. Refused by a quota, nothing is held; refused by a budget, no
+ * quota is taken (Redis) — see store/admission.ts.
+ */
+export async function admitTogether(ctx: RequestContext, admission: Admission, model: string, chain: readonly ModelRoute[], o: { maxWaitMs: number; ttlMs: number; signal: AbortSignal }): Promise<void> {
+  const rules = rateLimitRules(ctx.principal!, model);
+  const scopes = budgetScopes(ctx.principal!);
+  const tokens = quotaTokens(ctx);
+  const estimate = worstCaseCost(ctx, chain);
+  const result = await admission.admit({ rules, tokens, maxWaitMs: o.maxWaitMs, scopes, amountUsd: estimate, ttlMs: o.ttlMs, signal: o.signal });
+  // Refused by a budget, the Redis script took no quota: nothing to adjust after metering.
+  applyRateDecision(ctx, result.rate, result.admitted ? rules : [], tokens);
+  ctx.budgetReservedUsd = estimate;
+  if (result.admitted) {
+    if (result.budget) applyBudgetResult(ctx, result.budget, estimate);
+  } else if (result.refusedBy === 'budget') {
+    applyBudgetResult(ctx, result.budget, estimate);
+  }
+}
+
+/** Records a budget hold (or throws budget_exceeded); shared by reserveBudget and admitTogether. */
+export function applyBudgetResult(ctx: RequestContext, result: ReserveResult, estimate: number): void {
   if (!result.ok) {
     ctx.budgetScopeHit = result.scope.key;
     ctx.budgetRemainingUsd = { [result.scope.key]: result.remainingUsd };

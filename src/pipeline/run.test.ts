@@ -31,6 +31,10 @@ describe('pipeline', () => {
       'record-decision',
       'forward',
     ]);
+    // With shared counters (Redis) the list is the same: the rate-limit stage stands aside for a
+    // request that also has budgets, and the budget stage takes both in one admission call.
+    const shared = new Pipeline({ settings: {}, admission: {} } as never);
+    expect(shared.stages.map((s) => s.name)).toEqual(pipeline.stages.map((s) => s.name));
   });
 
   it('is the only way routes and surfaces reach a stage', () => {

@@ -22,6 +22,7 @@ import type { UpstreamRequest } from '../providers/adapter.js';
 import { GatewayError } from '../errors.js';
 import type { PolicyEngine } from '../policy/engine.js';
 import type { RateLimiter } from '../ratelimit/limiter.js';
+import type { Admission } from '../store/admission.js';
 import type { ReviewQueue } from '../review/queue.js';
 import { checkJsonBounds, checkMaxTokens } from '../surfaces/input-bounds.js';
 import type { RenderedError, Surface } from '../surfaces/surface.js';
@@ -34,7 +35,7 @@ import { readJsonAnswer, type UpstreamClient } from './forward.js';
 import { holdForReview } from './hold-for-review.js';
 import { estimateCost, estimateTokens, meter } from './meter.js';
 import { adjustRateLimits, enforceRateLimits, rateLimitRules } from './rate-limit.js';
-import { budgetScopes, reserveBudget, settleBudget } from './reserve-budget.js';
+import { admitTogether, budgetScopes, reserveBudget, settleBudget } from './reserve-budget.js';
 import { omegaHeaders, sendError } from './respond.js';
 import type { ResolvedRoute, RouteTable } from './select-route.js';
 
@@ -46,6 +47,11 @@ export interface PipelineDeps {
   policy: PolicyEngine;
   limiter: RateLimiter;
   budgets: BudgetLedger;
+  /**
+   * Set when quotas and budgets live in a shared back end (Redis): a request with both takes
+   * them in one admission call at the budget stage (one round trip) instead of two stages.
+   */
+  admission?: Admission;
   alerts: AlertNotifier;
   reviews: ReviewQueue;
   audit: AuditWriter;
@@ -67,6 +73,9 @@ export interface PipelineSettings {
   /** audit.store_content, unless the tenant says otherwise. */
   storeContent: boolean;
 }
+
+const quotasApply = (x: Exchange) => rateLimitRules(x.ctx.principal!, x.model!.publicModel).length > 0;
+const budgetsApply = (x: Exchange) => budgetScopes(x.ctx.principal!).length > 0;
 
 /** One named stage. Returning undefined (no promise) lets a stage that does not apply cost no await. */
 interface Stage {
@@ -94,9 +103,18 @@ export class Pipeline {
       { name: 'route', run: (x) => route(x, d.routes) },
       { name: 'conversation', run: conversation },
       { name: 'count', run: count },
-      { name: 'rate-limit', run: (x) => (rateLimitRules(x.ctx.principal!, x.model!.publicModel).length > 0 ? enforceRateLimits(x.ctx, d.limiter, x.model!.publicModel, s.rateLimitMaxWaitMs, x.signal) : undefined) },
+      // With shared admission, a request that also has budgets takes its quotas at the budget stage.
+      { name: 'rate-limit', run: (x) => (quotasApply(x) && !(d.admission && budgetsApply(x)) ? enforceRateLimits(x.ctx, d.limiter, x.model!.publicModel, s.rateLimitMaxWaitMs, x.signal) : undefined) },
       { name: 'policy', run: (x) => policy(x, d.policy) },
-      { name: 'budget', run: (x) => (budgetScopes(x.ctx.principal!).length > 0 ? reserveBudget(x.ctx, d.budgets, x.chain, s.reservationTtlMs) : undefined) },
+      {
+        name: 'budget',
+        run: (x) =>
+          !budgetsApply(x)
+            ? undefined
+            : d.admission && quotasApply(x)
+              ? admitTogether(x.ctx, d.admission, x.model!.publicModel, x.chain, { maxWaitMs: s.rateLimitMaxWaitMs, ttlMs: s.reservationTtlMs, signal: x.signal })
+              : reserveBudget(x.ctx, d.budgets, x.chain, s.reservationTtlMs),
+      },
       { name: 'review', run: (x) => (x.ctx.outcome === 'REVIEW' ? holdForReview(x.ctx, d.reviews, x.wire, x.model!.publicModel, x.signal) : undefined) },
       { name: 'store-content', run: (x) => storeContent(x, s.storeContent) },
       { name: 'record-decision', run: (x) => (s.strictAudit ? d.audit.writeNow(scrubAuditRecord(buildAuditRecord(x.ctx, d.identity, 'decision'), d.upstream.scrubber)) : undefined) },

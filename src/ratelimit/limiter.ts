@@ -40,5 +40,5 @@ export interface RateLimiter {
   adjust(rules: RateLimitRule[], tokenDelta: number): Promise<void>;
 }
 
-/** The window the per-minute limits refer to; also the burst a fully rested quota allows. */
+/** The rolling window the per-minute limits refer to: at most N admitted in any window of this length. */
 export const RATE_WINDOW_MS = 60_000;

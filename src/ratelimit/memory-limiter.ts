@@ -1,26 +1,63 @@
 /**
- * In-process RateLimiter using GCRA (the generic cell rate algorithm: a token bucket stored as
- * one "theoretical arrival time" per limit). Why GCRA rather than sliding-window counters:
- * - exact and O(1): one number per (key, kind), no window-boundary double bursts, no
- *   approximation of the previous window;
- * - it says exactly when capacity returns, which is what smoothing needs: a request that does
- *   not fit now *books* its future slot (TAT moves forward) and sleeps until then — FIFO by
- *   arrival with no queue, no polling, and a correct retry-after for the ones refused;
- * - an idle bucket (TAT <= now) equals a fresh one, so evicting it loses nothing.
+ * In-process RateLimiter: a sliding log per (key, kind) — the admission times of the last
+ * minute (and the tokens each took). Why a log rather than GCRA or a token bucket: a bucket
+ * that allows a burst of N refills while the burst is still in the window, so it admits N+1
+ * (GCRA with burst N: up to 2N-1) in some 60-second window. The promise is "at most N in any
+ * rolling 60 s window", and the log is the algorithm that keeps it while still admitting a
+ * full burst of N at once.
  *
- * Burst: a rested quota admits a full minute's worth at once (tolerance = 60 s); after that,
- * requests are spaced at limit/minute. A request with more tokens than `tpm` is admitted when
- * the bucket is full and leaves it in debt (later requests wait), rather than refused forever.
+ * Rule, per quota: a request is booked at the earliest time s >= now, and >= the newest entry
+ * (so the log stays in time order), at which the entries in (s - 60 s, s] plus this one fit
+ * the quota. If s > now the request waits until s (smoothing: it waits for the window, up to
+ * max_wait); the booking holds its place, so waiters are served in arrival order.
+ *
+ * Proof of exactness (requests; tokens alike with sums): take any window (x, x + 60 s] and the
+ * entries e1 <= ... <= ek in it. ek was booked after e1..ek-1 (bookings are in time order), and
+ * they all lie in (ek - 60 s, ek], which held fewer than N entries when ek was booked; so
+ * k - 1 < N, k <= N. Removing a booking (an aborted wait) only lowers counts. The property test
+ * (memory-limiter.property.test.ts) checks it on random arrivals in simulated time.
+ *
+ * A request with more tokens than `tpm` is admitted once the window is empty and then fills it
+ * alone (later requests wait for it to leave the window), rather than being refused forever.
+ * Token refunds (`adjust` < 0) shrink the newest entries: the log does not know which entry
+ * was the request's, so the bound holds for tokens taken, not for tokens refunded early.
  */
 import { RATE_WINDOW_MS as W, type RateLimitDecision, type RateLimitRule, type RateLimiter } from './limiter.js';
+import { SlidingLog } from './sliding-log.js';
 
 /** Waits below this are float noise from summing non-integer intervals, not real waits. */
 const EPS_MS = 1e-6;
 
 interface Bucket {
-  /** Time at which the request quota is fully rested again. */
-  reqTat: number;
-  tokTat: number;
+  req: SlidingLog;
+  tok: SlidingLog;
+}
+
+const newBucket = (): Bucket => ({ req: new SlidingLog(), tok: new SlidingLog() });
+
+/** Earliest time >= `from` at which one more request fits `rpm` given the log (pruned to the window). */
+export function requestSlot(log: SlidingLog, rpm: number, from: number): number {
+  let at = from > log.last ? from : log.last;
+  const n = log.length;
+  if (n >= rpm) {
+    const t = log.time(n - rpm) + W; // the entry that must leave the window first
+    if (t > at) at = t;
+  }
+  return at;
+}
+
+/** Earliest time >= `from` at which `cost` more tokens fit `tpm` (an oversized cost: when the window is empty). */
+export function tokenSlot(log: SlidingLog, tpm: number, cost: number, from: number): number {
+  let at = from > log.last ? from : log.last;
+  let sum = log.sum;
+  const n = log.length;
+  for (let j = 0; j < n; j++) {
+    const t = log.time(j);
+    if (t > at - W && sum + cost <= tpm) break;
+    sum -= log.amount(j);
+    if (t + W > at) at = t + W;
+  }
+  return at;
 }
 
 export interface MemoryRateLimiterOptions {
@@ -82,22 +119,17 @@ export class MemoryRateLimiter implements RateLimiter {
         scratch[i] = undefined;
         continue;
       }
-      let b = this.buckets.get(rule.key);
-      if (!b) {
-        b = { reqTat: now, tokTat: now };
-        this.buckets.set(rule.key, b);
-      }
+      const b = this.bucket(rule.key, now);
       scratch[i] = b;
       if (rule.rpm) {
-        const at = Math.max(b.reqTat, now) + W / rule.rpm - W;
+        const at = requestSlot(b.req, rule.rpm, now);
         if (at > admitAt) {
           admitAt = at;
           binding = rule;
         }
       }
       if (rule.tpm && cost > 0) {
-        const c = (cost * W) / rule.tpm;
-        const at = Math.max(b.tokTat, now) + (c < W ? c : W) - W; // oversized: wait for a full bucket only
+        const at = tokenSlot(b.tok, rule.tpm, cost, now);
         if (at > admitAt) {
           admitAt = at;
           binding = rule;
@@ -111,16 +143,17 @@ export class MemoryRateLimiter implements RateLimiter {
       return Promise.resolve(d);
     }
 
-    // Pass 2: take from every rule (booking the future slot when waiting).
+    // Pass 2: book the slot on every rule (all at the same time, so every log stays in order).
+    const at = wait === 0 ? now : admitAt;
     for (let i = 0; i < n; i++) {
       const b = scratch[i];
       if (!b) continue;
       const rule = rules[i];
-      if (rule.rpm) b.reqTat = Math.max(b.reqTat, now) + W / rule.rpm;
-      if (rule.tpm && cost > 0) b.tokTat = Math.max(b.tokTat, now) + (cost * W) / rule.tpm;
+      if (rule.rpm) b.req.push(at, 1);
+      if (rule.tpm && cost > 0) b.tok.push(at, cost);
     }
     if (wait === 0) return Promise.resolve(this.describe(rules, now, true, 0, 0, undefined));
-    return this.sleep(rules, cost, now, wait, binding, signal);
+    return this.sleep(rules, cost, now, at, binding, signal);
   }
 
   adjust(rules: RateLimitRule[], tokenDelta: number): Promise<void> {
@@ -128,22 +161,38 @@ export class MemoryRateLimiter implements RateLimiter {
     const now = this.now();
     for (const rule of rules) {
       if (!rule.tpm) continue;
-      let b = this.buckets.get(rule.key);
       if (tokenDelta > 0) {
-        if (!b) this.buckets.set(rule.key, (b = { reqTat: now, tokTat: now }));
-        b.tokTat = Math.max(b.tokTat, now) + (tokenDelta * W) / rule.tpm;
-      } else if (b) {
-        b.tokTat = Math.max(now, b.tokTat + (tokenDelta * W) / rule.tpm); // a bucket never holds more than full
+        const b = this.bucket(rule.key, now);
+        b.tok.push(now > b.tok.last ? now : b.tok.last, tokenDelta);
+      } else {
+        const b = this.buckets.get(rule.key);
+        if (!b) continue;
+        b.tok.prune(now - W);
+        b.tok.refund(-tokenDelta);
       }
     }
     return Promise.resolve();
   }
 
-  private sleep(rules: RateLimitRule[], cost: number, start: number, wait: number, binding: RateLimitRule | undefined, signal: AbortSignal | undefined): Promise<RateLimitDecision> {
+  /** The key's logs pruned to the window ending at `now`. */
+  private bucket(key: string, now: number): Bucket {
+    let b = this.buckets.get(key);
+    if (!b) {
+      b = newBucket();
+      this.buckets.set(key, b);
+    } else {
+      b.req.prune(now - W);
+      b.tok.prune(now - W);
+    }
+    return b;
+  }
+
+  private sleep(rules: RateLimitRule[], cost: number, start: number, at: number, binding: RateLimitRule | undefined, signal: AbortSignal | undefined): Promise<RateLimitDecision> {
+    const wait = at - start;
     return new Promise((resolve) => {
       const onAbort = (): void => {
         clearTimeout(timer);
-        this.unbook(rules, cost);
+        this.unbook(rules, cost, at);
         const now = this.now();
         const d = this.describe(rules, now, false, now - start, Math.max(0, Math.ceil(start + wait - now)), binding);
         d.reason = 'aborted';
@@ -165,12 +214,12 @@ export class MemoryRateLimiter implements RateLimiter {
   }
 
   /** Gives back a booked slot on every rule: an aborted wait takes nothing. */
-  private unbook(rules: RateLimitRule[], cost: number): void {
+  private unbook(rules: RateLimitRule[], cost: number, at: number): void {
     for (const rule of rules) {
       const b = this.buckets.get(rule.key); // still there: a booked bucket is not idle
       if (!b) continue;
-      if (rule.rpm) b.reqTat -= W / rule.rpm;
-      if (rule.tpm && cost > 0) b.tokTat -= (cost * W) / rule.tpm;
+      if (rule.rpm) b.req.remove(at, 1);
+      if (rule.tpm && cost > 0) b.tok.remove(at, cost);
     }
   }
 
@@ -182,32 +231,30 @@ export class MemoryRateLimiter implements RateLimiter {
     for (const r of rules) {
       const b = this.buckets.get(r.key);
       if (r.rpm) {
-        const tat = b && b.reqTat > now ? b.reqTat : now;
-        const left = Math.max(0, Math.floor(((now + W - tat) * r.rpm) / W + EPS_MS));
+        const left = Math.max(0, r.rpm - (b ? b.req.length : 0));
         if (left < minReq) {
           minReq = left;
           d.limitRequests = r.rpm;
           d.remainingRequests = left;
-          d.resetRequestsMs = Math.ceil(tat - now);
+          d.resetRequestsMs = b && b.req.length > 0 ? Math.max(0, Math.ceil(b.req.last + W - now)) : 0;
         }
       }
       if (r.tpm) {
-        const tat = b && b.tokTat > now ? b.tokTat : now;
-        const left = Math.max(0, Math.floor(((now + W - tat) * r.tpm) / W + EPS_MS));
+        const left = Math.max(0, Math.floor(r.tpm - (b ? b.tok.sum : 0) + EPS_MS));
         if (left < minTok) {
           minTok = left;
           d.limitTokens = r.tpm;
           d.remainingTokens = left;
-          d.resetTokensMs = Math.ceil(tat - now);
+          d.resetTokensMs = b && b.tok.length > 0 ? Math.max(0, Math.ceil(b.tok.last + W - now)) : 0;
         }
       }
     }
     return d;
   }
 
-  /** Drops rested buckets: they are indistinguishable from absent ones. */
+  /** Drops buckets whose logs left the window: they are indistinguishable from absent ones. */
   private sweep(now: number): void {
     this.lastSweep = now;
-    for (const [key, b] of this.buckets) if (b.reqTat <= now && b.tokTat <= now) this.buckets.delete(key);
+    for (const [key, b] of this.buckets) if (b.req.last <= now - W && b.tok.last <= now - W) this.buckets.delete(key);
   }
 }

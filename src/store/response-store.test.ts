@@ -3,7 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Kysely } from 'kysely';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { createTestSchema, skipPostgres } from '../../test/conformance/backends.js';
 import { MemoryResponseStore } from './memory/response-store.js';
+import { openPostgres, type PostgresTables } from './postgres/database.js';
+import { PostgresResponseStore } from './postgres/response-store.js';
 import { responseStoreConformance, stored } from './response-store.conformance.js';
 import { openSqlite, type SqliteTables } from './sqlite/database.js';
 import { SqliteResponseStore } from './sqlite/response-store.js';
@@ -40,5 +43,23 @@ describe('SqliteResponseStore (a real SQLite file)', () => {
     const second = await openSqlite(url);
     open.push(second);
     expect(await new SqliteResponseStore(second).get('acme', 'resp_keep')).toEqual(s);
+  });
+});
+
+describe.skipIf(await skipPostgres())('PostgresResponseStore (the real PostgreSQL, a fresh schema per test)', () => {
+  const open: { db: Kysely<PostgresTables>; drop(): Promise<void> }[] = [];
+  afterEach(async () => {
+    for (const o of open.splice(0)) {
+      await o.db.destroy();
+      await o.drop();
+    }
+  });
+
+  responseStoreConformance(async () => {
+    const schema = await createTestSchema();
+    const db = await openPostgres(schema.url, { poolSize: 2 });
+    open.push({ db, drop: schema.drop });
+    let now = 0;
+    return { store: new PostgresResponseStore(db, () => now), setNow: (ms) => (now = ms) };
   });
 });

@@ -1,8 +1,14 @@
 /**
- * Storage interfaces, one per concern. The embedded default implements them on SQLite; the
- * distributed back end (PostgreSQL) implements the same interfaces.
+ * Storage interfaces, one per concern. The embedded default implements them on SQLite
+ * (store/sqlite/), the distributed back end on PostgreSQL (store/postgres/); both pass the same
+ * conformance suites (test/conformance/). `openStores` (store/open-stores.ts) opens them all from
+ * `storage.url`.
  */
+import type { RetentionEvent, StoredRow } from '../audit/chain.js';
 import type { AuditRecord } from '../audit/record.js';
+import type { ReviewStore } from '../review/types.js';
+
+export type { ReviewFilter, ReviewItem, ReviewStatus, ReviewStore } from '../review/types.js';
 
 export interface ApiKeyRecord {
   id: string;
@@ -78,5 +84,113 @@ export interface SignalBus {
   publish(channel: SignalChannel, message: string): Promise<void>;
   /** Resolves once the subscription is active. */
   subscribe(channel: SignalChannel, handler: (message: string) => void): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Retention on the audit trail: deletions that are themselves chained (see audit/chain.ts). */
+export interface AuditRetention {
+  /**
+   * Deletes a tenant's records older than `before` and appends a retention event to its chain
+   * that names the first kept record, so the shortened chain still verifies.
+   */
+  prune(tenantId: string | null, before: number, actor: string): Promise<RetentionEvent>;
+}
+
+export interface AuditFilter {
+  tenantId?: string;
+  teamId?: string;
+  agentId?: string;
+  model?: string;
+  outcome?: string;
+  riskMin?: number;
+  riskMax?: number;
+  since?: number;
+  until?: number;
+  decisionId?: string;
+  /** Include strict mode's `decision` and `cost` rows and retention events (default: finished requests only). */
+  allKinds?: boolean;
+  limit?: number;
+  /** From a previous page's `next_cursor`. */
+  cursor?: string;
+}
+
+export interface AuditPage {
+  data: (AuditRecord & { seq: number; record_hash: string; chain_seq: number })[];
+  next_cursor: string | null;
+}
+
+export type AuditExportFilter = Pick<AuditFilter, 'tenantId' | 'since' | 'until' | 'allKinds'>;
+
+/** Spend of one 15-minute bucket (`bucket` = its start, epoch ms) per tenant/team/agent/model. */
+export interface SpendBucket {
+  bucket: number;
+  tenant_id: string;
+  team_id: string | null;
+  agent_id: string | null;
+  model_resolved: string | null;
+  requests: number;
+  input_tokens: number;
+  output_tokens: number;
+  cost_usd: number;
+}
+
+/** A budget scope's audit rows: one tenant, narrowed by one column. */
+export interface CostScope {
+  tenantId: string;
+  column: 'tenant_id' | 'team_id' | 'agent_id' | 'key_id';
+  value: string;
+  since: number;
+}
+
+/** Reading the audit trail: search, export, verification inputs and spend aggregates. */
+export interface AuditQuery {
+  /** Newest first, with an opaque cursor; throws `invalid cursor` on a malformed one. */
+  search(filter: AuditFilter): Promise<AuditPage>;
+  /** Up to `limit` matching rows with `seq > after`, oldest first (export pages). */
+  exportPage(filter: AuditExportFilter, after: number, limit: number): Promise<{ seq: number; record: AuditRecord }[]>;
+  /** Every chain name, sorted. */
+  chains(): Promise<string[]>;
+  /** One chain's rows in chain order (verification input). */
+  chainRows(chain: string): Promise<StoredRow[]>;
+  /**
+   * Charged rows (store/charged-rows.ts: one per request — its final row, else its cost row, else its
+   * decision row at its reserved amount) with a tenant since `since`, grouped by 15-minute bucket.
+   */
+  spendBuckets(q: { tenantId?: string; since: number; until?: number }): Promise<SpendBucket[]>;
+  /** What a scope's requests charged since `since`, counted as spendBuckets does (budget seeding at start). */
+  sumCost(scope: CostScope): Promise<number>;
+  /** Strict mode's `decision` and `cost` rows of requests without a final record, oldest first (recovery at start). */
+  unfinished(): Promise<{ kind: 'decision' | 'cost'; record: AuditRecord }[]>;
+}
+
+export interface PolicyVersion {
+  name: string;
+  version: string;
+  /** The policy as submitted. */
+  config: unknown;
+  actor: string;
+  createdAt: number;
+}
+
+/** Policies replaced through the admin API; every version kept, the newest per name wins at start. */
+export interface PolicyStore {
+  put(version: PolicyVersion): Promise<void>;
+  /** The newest version of every stored policy name. */
+  latest(): Promise<PolicyVersion[]>;
+  /** Every version of one policy, newest first. */
+  list(name: string): Promise<PolicyVersion[]>;
+}
+
+/** Every durable store, opened together from `storage.url`. */
+export interface Stores {
+  kind: 'sqlite' | 'postgres';
+  keys: KeyStore;
+  audit: AuditSink & AuditRetention;
+  auditQuery: AuditQuery;
+  policies: PolicyStore;
+  reviews: ReviewStore;
+  responses: ResponseStore;
+  /** Throws when the store is unreachable (readiness). */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }

@@ -22,6 +22,8 @@ export interface MetricsSources {
   auditQueueDepth?: () => number;
   /** `ReviewQueue.held`. */
   reviewHeld?: () => number;
+  /** Concerns running degraded (1) or not (0), e.g. `{ counters: 1 }` while Redis is away. */
+  degraded?: () => Record<string, number>;
 }
 
 export interface GatewayMetricsOptions {
@@ -221,6 +223,18 @@ export class GatewayMetrics {
         this.reset();
         const all = states?.() ?? {};
         for (const deployment in all) this.inc({ deployment }, all[deployment]!.opened);
+      },
+    });
+
+    new Gauge({
+      name: 'omega_degraded',
+      help: 'Whether a concern runs degraded (1), e.g. counters="counters" while Redis is unreachable.',
+      labelNames: ['concern'],
+      registers,
+      collect(this: Gauge<'concern'>) {
+        this.reset();
+        const all = sources.degraded?.() ?? {};
+        for (const concern in all) this.set({ concern }, all[concern]!);
       },
     });
 

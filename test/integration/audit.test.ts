@@ -15,6 +15,7 @@ import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAudit } from '../../src/audit/verify.js';
 import { openSqlite } from '../../src/store/sqlite/database.js';
+import { SqliteAuditQuery } from '../../src/store/sqlite/audit-query.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai-upstream.js';
 import { baseConfig, startTestGateway, TENANT_KEY, type TestGateway } from '../support/gateway.js';
 
@@ -162,7 +163,7 @@ describe('tamper evidence', () => {
     const verdict = async (path: string) => {
       const db = await openSqlite(`sqlite://${path}`);
       try {
-        return (await verifyAudit(db, 'acme'))[0]!;
+        return (await verifyAudit(new SqliteAuditQuery(db), 'acme'))[0]!;
       } finally {
         await db.destroy();
       }
@@ -269,7 +270,7 @@ describe('retention', () => {
     after.close();
     // The first three rows were aged by editing a column, which the hash does not cover on its own:
     // received_at mirrors the hashed record's received_at_ms, so verify reports the edit… unless they are gone, as here.
-    const verdict = (await verifyAudit(gw.db, 'acme'))[0]!;
+    const verdict = (await verifyAudit(gw.stores.auditQuery, 'acme'))[0]!;
     expect(verdict.broken).toBeNull();
   });
 });

@@ -168,7 +168,7 @@ describe('kill -9 after paid requests', () => {
 
     const lostHold = records.find((r) => r.review_id === item.id);
     expect(lostHold).toMatchObject({ kind: 'request', tenant_id: 'waiting', policy_outcome: 'REVIEW', review_decision: 'failed', error_code: 'gateway_restarted', cost_usd: 0, attempts: 0 });
-    expect((await verifyAudit(next.db)).every((v) => v.broken === null)).toBe(true);
+    expect((await verifyAudit(next.stores.auditQuery)).every((v) => v.broken === null)).toBe(true);
 
     // Spend reports agree with the budget.
     const spend = await adminCall(next.url, 'GET', '/spend?tenant=acme', undefined, ADMIN);

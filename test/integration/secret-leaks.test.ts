@@ -239,7 +239,7 @@ describe('no planted secret leaves the gateway (issue 10)', () => {
     seen.push({ where: 'audit rows', text: JSON.stringify(rows) });
     const fields = Object.keys(JSON.parse(rows[0]!.record as string));
     let csv = csvHeader(fields);
-    for await (const r of exportAudit(gateway.db, { allKinds: true })) csv += `\n${csvLine(r as unknown as Record<string, unknown>, fields)}\n${JSON.stringify(r)}`;
+    for await (const r of exportAudit(gateway.stores.auditQuery, { allKinds: true })) csv += `\n${csvLine(r as unknown as Record<string, unknown>, fields)}\n${JSON.stringify(r)}`;
     seen.push({ where: 'audit export', text: csv });
 
     const admin = async (path: string) => {

@@ -102,7 +102,7 @@ describe('upstream usage validation', () => {
 
   it('the chain verifies after all of them', async () => {
     await gw.audit.flush();
-    const verdicts = await verifyAudit(gw.db);
+    const verdicts = await verifyAudit(gw.stores.auditQuery);
     expect(verdicts.map((v) => v.broken)).toEqual(verdicts.map(() => null));
   });
 });

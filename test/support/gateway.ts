@@ -10,6 +10,7 @@ import pino from 'pino';
 import { parseConfigText } from '../../src/config/load.js';
 import { startGateway, type RunningGateway } from '../../src/main.js';
 import type { AuditRecord } from '../../src/audit/record.js';
+import { exportAudit } from '../../src/audit/query.js';
 
 export const TENANT_KEY = 'omk_test_acme_key_0123456789abcdef';
 export const OTHER_TENANT_KEY = 'omk_test_globex_key_0123456789abcd';
@@ -32,11 +33,22 @@ export async function startTestGateway(yaml: string, env: Record<string, string>
   const gateway = await startGateway({ config, port: 0, host: '127.0.0.1', logger: pino({ level: process.env.OMEGA_TEST_LOG ?? 'silent' }) });
   const auditRecords = async () => {
     await gateway.audit.flush();
-    const rows = await gateway.db.selectFrom('audit_records').select('record').orderBy('seq').execute();
-    return rows.map((r) => JSON.parse(r.record) as AuditRecord);
+    const records: AuditRecord[] = [];
+    for await (const r of exportAudit(gateway.stores.auditQuery, { allKinds: true })) records.push(r);
+    return records;
   };
+  const { app, url, config: running, stores, audit, close } = gateway;
   return {
-    ...gateway,
+    app,
+    url,
+    config: running,
+    stores,
+    audit,
+    close,
+    // Not copied: `db` is a getter that throws on PostgreSQL.
+    get db() {
+      return gateway.db;
+    },
     dir,
     auditRecords,
     auditRecord: async (id) => (await auditRecords()).find((r) => r.decision_id === id),

@@ -44,7 +44,7 @@ export function auditRoutes(app: FastifyInstance, deps: GatewayDeps): void {
     };
     await deps.audit.flush();
     try {
-      const page = await queryAudit(deps.db, filter);
+      const page = await queryAudit(deps.stores.auditQuery, filter);
       return { object: 'list', ...page };
     } catch (err) {
       throw new GatewayError('invalid_request', (err as Error).message, { param: 'cursor' });
@@ -53,7 +53,7 @@ export function auditRoutes(app: FastifyInstance, deps: GatewayDeps): void {
 
   app.get<{ Querystring: { tenant?: string } }>('/audit/verify', async (request) => {
     await deps.audit.flush();
-    const verdicts = await verifyAudit(deps.db, request.query.tenant);
+    const verdicts = await verifyAudit(deps.stores.auditQuery, request.query.tenant);
     return { ok: verdicts.every((v) => !v.broken), chains: verdicts };
   });
 }

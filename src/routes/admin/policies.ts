@@ -17,8 +17,8 @@ export function policyRoutes(app: FastifyInstance, deps: GatewayDeps): void {
   app.get('/policies', async () => ({ object: 'list', data: set.names().map(describe) }));
 
   app.get<{ Params: { name: string } }>('/policies/:name/versions', async (request) => {
-    const rows = await deps.db.selectFrom('policy_versions').selectAll().where('name', '=', request.params.name).orderBy('id', 'desc').execute();
-    return { object: 'list', data: rows.map((r) => ({ version: r.version, actor: r.actor, created_at: new Date(r.created_at).toISOString(), policy: JSON.parse(r.config) })) };
+    const rows = await deps.stores.policies.list(request.params.name);
+    return { object: 'list', data: rows.map((r) => ({ version: r.version, actor: r.actor, created_at: new Date(r.createdAt).toISOString(), policy: r.config })) };
   });
 
   app.get<{ Params: { name: string } }>('/policies/:name', async (request) => {
@@ -34,7 +34,7 @@ export function policyRoutes(app: FastifyInstance, deps: GatewayDeps): void {
     }
     const version = set.get(request.params.name)!.version;
     // Kept in the store, so the change survives a restart and every version stays on record.
-    await deps.db.insertInto('policy_versions').values({ name: request.params.name, version, config: JSON.stringify(request.body), actor: request.adminActor!, created_at: Date.now() }).execute();
+    await deps.stores.policies.put({ name: request.params.name, version, config: request.body, actor: request.adminActor!, createdAt: Date.now() });
     await deps.policySync.announce(request.params.name, version);
     request.log.info({ policy: request.params.name, version, actor: request.adminActor }, 'policy replaced');
     return describe(request.params.name);

@@ -13,7 +13,7 @@ export function spendRoutes(app: FastifyInstance, deps: GatewayDeps): void {
       throw new GatewayError('invalid_request', (err as Error).message, { param: 'since' });
     }
     await deps.audit.flush();
-    const rows = await spendReport(deps.db, { tenantId: request.query.tenant, since, timeZone: deps.config.budgets.timezone });
+    const rows = await spendReport(deps.stores.auditQuery, { tenantId: request.query.tenant, since, timeZone: deps.config.budgets.timezone });
     return { object: 'list', since: new Date(since).toISOString(), timezone: deps.config.budgets.timezone, data: rows };
   });
 

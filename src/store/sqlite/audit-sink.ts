@@ -7,7 +7,7 @@
 import type { Kysely } from 'kysely';
 import { chainHash, chainOf, GENESIS_HASH, type RetentionEvent } from '../../audit/chain.js';
 import type { AuditRecord } from '../../audit/record.js';
-import type { AuditSink } from '../types.js';
+import type { AuditRetention, AuditSink } from '../types.js';
 import { rawSqlite, type SqliteTables } from './database.js';
 
 const INSERT_COLUMNS = [
@@ -21,7 +21,7 @@ interface Head {
   hash: string;
 }
 
-export class SqliteAuditSink implements AuditSink {
+export class SqliteAuditSink implements AuditSink, AuditRetention {
   private constructor(private readonly db: Kysely<SqliteTables>) {}
 
   /** Opens the sink: hashes rows written before chaining existed. */

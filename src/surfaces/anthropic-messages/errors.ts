@@ -57,6 +57,7 @@ const TYPES = {
   upstream_rejected: 'invalid_request_error',
   context_length_exceeded: 'invalid_request_error',
   shutting_down: 'overloaded_error',
+  counters_unavailable: 'overloaded_error',
   internal_error: 'api_error',
 } as const satisfies Record<ErrorCode, AnthropicErrorType>;
 

@@ -1,0 +1,42 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { ApiKeyRecord, KeyStore } from '../types.js';
+import type { PgApiKeysTable, PostgresTables } from './database.js';
+
+export class PostgresKeyStore implements KeyStore {
+  constructor(private readonly db: Kysely<PostgresTables>) {}
+
+  async findByHash(hash: string): Promise<ApiKeyRecord | undefined> {
+    const row = await this.db.selectFrom('api_keys').selectAll().where('hash', '=', hash).executeTakeFirst();
+    return row && toRecord(row);
+  }
+
+  async create(key: ApiKeyRecord): Promise<void> {
+    await this.db
+      .insertInto('api_keys')
+      .values({ id: key.id, hash: key.hash, tenant_id: key.tenantId, agent_id: key.agentId, hint: key.hint, created_at: key.createdAt.getTime(), revoked_at: key.revokedAt?.getTime() ?? null })
+      .execute();
+  }
+
+  async list(filter: { tenantId?: string } = {}): Promise<ApiKeyRecord[]> {
+    let q = this.db.selectFrom('api_keys').selectAll().orderBy('created_at');
+    if (filter.tenantId) q = q.where('tenant_id', '=', filter.tenantId);
+    return (await q.execute()).map(toRecord);
+  }
+
+  async revoke(id: string, at = new Date()): Promise<boolean> {
+    const res = await this.db.updateTable('api_keys').set({ revoked_at: at.getTime() }).where('id', '=', id).where('revoked_at', 'is', null).executeTakeFirst();
+    return Number(res.numUpdatedRows) > 0;
+  }
+}
+
+function toRecord(row: Selectable<PgApiKeysTable>): ApiKeyRecord {
+  return {
+    id: row.id,
+    hash: row.hash,
+    tenantId: row.tenant_id,
+    agentId: row.agent_id,
+    hint: row.hint,
+    createdAt: new Date(row.created_at),
+    revokedAt: row.revoked_at === null ? null : new Date(row.revoked_at),
+  };
+}

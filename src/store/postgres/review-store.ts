@@ -1,0 +1,51 @@
+import type { Kysely } from 'kysely';
+import type { ReviewFilter, ReviewItem, ReviewStatus, ReviewStore } from '../../review/types.js';
+import type { PostgresTables } from './database.js';
+
+export class PostgresReviewStore implements ReviewStore {
+  constructor(private readonly db: Kysely<PostgresTables>) {}
+
+  async create(item: ReviewItem): Promise<void> {
+    await this.db
+      .insertInto('review_items')
+      .values({ id: item.id, decision_id: item.decisionId, tenant_id: item.tenantId, mode: item.mode, status: item.status, created_at: item.createdAt, decided_at: item.decidedAt, item: JSON.stringify(item) })
+      .execute();
+  }
+
+  async get(id: string): Promise<ReviewItem | undefined> {
+    const row = await this.db.selectFrom('review_items').select('item').where('id', '=', id).executeTakeFirst();
+    return row && (JSON.parse(row.item) as ReviewItem);
+  }
+
+  async list(filter: ReviewFilter): Promise<ReviewItem[]> {
+    let q = this.db.selectFrom('review_items').select(['item', 'created_at', 'id']).orderBy('created_at', 'desc').orderBy('id', 'desc').limit(Math.min(filter.limit ?? 50, 500));
+    if (filter.tenantId) q = q.where('tenant_id', '=', filter.tenantId);
+    if (filter.status) q = q.where('status', '=', filter.status);
+    if (filter.before) {
+      const cursor = await this.db.selectFrom('review_items').select(['created_at', 'id']).where('id', '=', filter.before).executeTakeFirst();
+      if (cursor) q = q.where((eb) => eb.or([eb('created_at', '<', cursor.created_at), eb.and([eb('created_at', '=', cursor.created_at), eb('id', '<', cursor.id)])]));
+    }
+    return (await q.execute()).map((r) => JSON.parse(r.item) as ReviewItem);
+  }
+
+  async decide(id: string, status: Exclude<ReviewStatus, 'pending'>, reviewer: string | null, reason: string | null, at: number): Promise<ReviewItem | undefined> {
+    // The row lock makes "decide once" hold across replicas: a second decider waits, then sees it decided.
+    return this.db.transaction().execute(async (trx) => {
+      const row = await trx.selectFrom('review_items').select('item').where('id', '=', id).where('status', '=', 'pending').forUpdate().executeTakeFirst();
+      if (!row) return undefined;
+      const item: ReviewItem = { ...(JSON.parse(row.item) as ReviewItem), status, reviewer, reason, decidedAt: at };
+      await trx.updateTable('review_items').set({ status, decided_at: at, item: JSON.stringify(item) }).where('id', '=', id).execute();
+      return item;
+    });
+  }
+
+  async failPendingHolds(reason: string, at: number): Promise<ReviewItem[]> {
+    const rows = await this.db.selectFrom('review_items').select('id').where('status', '=', 'pending').where('mode', '=', 'hold').execute();
+    const failed: ReviewItem[] = [];
+    for (const { id } of rows) {
+      const item = await this.decide(id, 'failed', null, reason, at);
+      if (item) failed.push(item);
+    }
+    return failed;
+  }
+}

@@ -1,0 +1,33 @@
+import { sql, type Kysely } from 'kysely';
+import type { Stores } from '../types.js';
+import { PostgresAuditQuery } from './audit-query.js';
+import { PostgresAuditSink } from './audit-sink.js';
+import { openPostgres, type PostgresOptions, type PostgresTables } from './database.js';
+import { PostgresKeyStore } from './key-store.js';
+import { PostgresPolicyStore } from './policy-store.js';
+import { PostgresResponseStore } from './response-store.js';
+import { PostgresReviewStore } from './review-store.js';
+
+export interface PostgresStores extends Stores {
+  kind: 'postgres';
+  db: Kysely<PostgresTables>;
+}
+
+/** Every store on one PostgreSQL database (`postgres://…`), migrated on open. */
+export async function openPostgresStores(url: string, options: PostgresOptions = {}): Promise<PostgresStores> {
+  const db = await openPostgres(url, options);
+  return {
+    kind: 'postgres',
+    db,
+    keys: new PostgresKeyStore(db),
+    audit: new PostgresAuditSink(db),
+    auditQuery: new PostgresAuditQuery(db),
+    policies: new PostgresPolicyStore(db),
+    reviews: new PostgresReviewStore(db),
+    responses: new PostgresResponseStore(db),
+    ping: async () => {
+      await sql`select 1`.execute(db);
+    },
+    close: () => db.destroy(),
+  };
+}

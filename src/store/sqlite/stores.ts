@@ -1,0 +1,39 @@
+import { sql, type Kysely } from 'kysely';
+import type { Stores } from '../types.js';
+import { SqliteAuditQuery } from './audit-query.js';
+import { SqliteAuditSink } from './audit-sink.js';
+import { openSqlite, type SqliteTables } from './database.js';
+import { SqliteKeyStore } from './key-store.js';
+import { SqlitePolicyStore } from './policy-store.js';
+import { SqliteResponseStore } from './response-store.js';
+import { SqliteReviewStore } from './review-store.js';
+
+export interface SqliteStores extends Stores {
+  kind: 'sqlite';
+  /** The embedded database itself (tests and tools that inspect the file). */
+  db: Kysely<SqliteTables>;
+}
+
+/** Every store on one embedded SQLite file (`sqlite://PATH`), migrated on open. */
+export async function openSqliteStores(url: string, synchronous: 'NORMAL' | 'FULL' = 'NORMAL'): Promise<SqliteStores> {
+  const db = await openSqlite(url, synchronous);
+  try {
+    return {
+      kind: 'sqlite',
+      db,
+      keys: new SqliteKeyStore(db),
+      audit: await SqliteAuditSink.open(db),
+      auditQuery: new SqliteAuditQuery(db),
+      policies: new SqlitePolicyStore(db),
+      reviews: new SqliteReviewStore(db),
+      responses: new SqliteResponseStore(db),
+      ping: async () => {
+        await sql`select 1`.execute(db);
+      },
+      close: () => db.destroy(),
+    };
+  } catch (err) {
+    await db.destroy();
+    throw err;
+  }
+}

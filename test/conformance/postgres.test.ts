@@ -1,0 +1,19 @@
+/**
+ * Every store interface's conformance suite, on the real PostgreSQL (a fresh database per test).
+ * Under CI=true this always runs; elsewhere it is skipped when the server is unreachable.
+ */
+import { describe } from 'vitest';
+import { auditQueryConformance } from './audit-query.conformance.js';
+import { auditSinkConformance } from './audit-sink.conformance.js';
+import { openPostgresBackend, skipPostgres } from './backends.js';
+import { keyStoreConformance } from './key-store.conformance.js';
+import { policyStoreConformance } from './policy-store.conformance.js';
+import { reviewStoreConformance } from './review-store.conformance.js';
+
+describe.skipIf(await skipPostgres())('PostgreSQL stores', () => {
+  keyStoreConformance(openPostgresBackend);
+  auditSinkConformance(openPostgresBackend);
+  auditQueryConformance(openPostgresBackend);
+  policyStoreConformance(openPostgresBackend);
+  reviewStoreConformance(openPostgresBackend);
+});

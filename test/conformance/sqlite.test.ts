@@ -1,0 +1,16 @@
+/** Every store interface's conformance suite, on SQLite (a real temp file). */
+import { describe } from 'vitest';
+import { auditQueryConformance } from './audit-query.conformance.js';
+import { auditSinkConformance } from './audit-sink.conformance.js';
+import { openSqliteBackend } from './backends.js';
+import { keyStoreConformance } from './key-store.conformance.js';
+import { policyStoreConformance } from './policy-store.conformance.js';
+import { reviewStoreConformance } from './review-store.conformance.js';
+
+describe('SQLite stores', () => {
+  keyStoreConformance(openSqliteBackend);
+  auditSinkConformance(openSqliteBackend);
+  auditQueryConformance(openSqliteBackend);
+  policyStoreConformance(openSqliteBackend);
+  reviewStoreConformance(openSqliteBackend);
+});
