@@ -37,6 +37,8 @@ export interface PgReviewItemsTable {
   status: string;
   created_at: number;
   decided_at: number | null;
+  /** The gateway instance holding the request (a restart fails only its own holds). */
+  owner: string | null;
   item: string;
 }
 

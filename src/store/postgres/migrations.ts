@@ -96,4 +96,11 @@ export const postgresMigrations: Record<string, Migration> = {
       await sql`create index responses_expiry on responses (expires_at)`.execute(db);
     },
   },
+  '0004_review_owner': {
+    async up(db: Kysely<unknown>) {
+      // Each replica owns its holds (as SQLite's 0007): a restart fails only its own.
+      await sql`alter table review_items add column owner text`.execute(db);
+      await sql`create index review_items_pending_owner on review_items (status, owner)`.execute(db);
+    },
+  },
 };

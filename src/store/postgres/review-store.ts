@@ -8,7 +8,7 @@ export class PostgresReviewStore implements ReviewStore {
   async create(item: ReviewItem): Promise<void> {
     await this.db
       .insertInto('review_items')
-      .values({ id: item.id, decision_id: item.decisionId, tenant_id: item.tenantId, mode: item.mode, status: item.status, created_at: item.createdAt, decided_at: item.decidedAt, item: JSON.stringify(item) })
+      .values({ id: item.id, decision_id: item.decisionId, tenant_id: item.tenantId, mode: item.mode, status: item.status, created_at: item.createdAt, decided_at: item.decidedAt, owner: item.owner ?? null, item: JSON.stringify(item) })
       .execute();
   }
 
@@ -39,8 +39,11 @@ export class PostgresReviewStore implements ReviewStore {
     });
   }
 
-  async failPendingHolds(reason: string, at: number): Promise<ReviewItem[]> {
-    const rows = await this.db.selectFrom('review_items').select('id').where('status', '=', 'pending').where('mode', '=', 'hold').execute();
+  async failPendingHolds(reason: string, at: number, owner?: string): Promise<ReviewItem[]> {
+    let q = this.db.selectFrom('review_items').select('id').where('status', '=', 'pending').where('mode', '=', 'hold');
+    // Another replica's holds still wait for their decision; rows from before owners were recorded are anyone's.
+    if (owner !== undefined) q = q.where((eb) => eb.or([eb('owner', '=', owner), eb('owner', 'is', null)]));
+    const rows = await q.execute();
     const failed: ReviewItem[] = [];
     for (const { id } of rows) {
       const item = await this.decide(id, 'failed', null, reason, at);
