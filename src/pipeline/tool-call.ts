@@ -92,17 +92,14 @@ export async function runToolCall(deps: ToolCallDeps, call: ToolCall, invoke: (a
   const onAbort = () => (ctx.clientDisconnected = true);
   call.signal.addEventListener('abort', onAbort, { once: true });
   try {
-    await enforceToolQuota(deps.limiter, call, facts);
+    await enforceToolQuota(deps.limiter, call);
     const input = await judge(ctx, deps.policy, call);
     let args = call.args;
     if (ctx.policyResult && ctx.policyResult.redactions.length > 0) args = applyRedactions({ arguments: args }, ctx.policyResult.redactions).arguments;
     if (ctx.outcome === 'REVIEW') {
       const binding: ToolCallBinding = { mcp_server: call.server, tool: call.tool, args_sha256: facts.argsHash, agent: call.principal.agentId, policy_version: ctx.policyVersion };
       // The reviewer sees the arguments as they would be forwarded (request redactions applied).
-      await holdForReview(ctx, deps.reviews, { ...binding, arguments: args }, `mcp:${call.server}/${call.tool}`, call.signal).catch((err: unknown) => {
-        if (err instanceof GatewayError && err.code === 'review_rejected') facts.outcome = 'rejected';
-        throw err;
-      });
+      await holdForReview(ctx, deps.reviews, { ...binding, arguments: args }, `mcp:${call.server}/${call.tool}`, call.signal);
       if (ctx.review?.decision === 'approved') await checkBinding(deps.reviews, ctx.review.id, binding);
     }
     const started = performance.now();
@@ -124,11 +121,11 @@ export async function runToolCall(deps: ToolCallDeps, call: ToolCall, invoke: (a
     const gw = asGatewayError(err);
     ctx.error = gw;
     ctx.httpStatus = gw.status;
-    if (facts.durationMs === null && facts.outcome === 'failed') {
-      if (gw.code === 'policy_blocked') facts.outcome = 'blocked';
-      else if (gw.code === 'rate_limited') facts.outcome = 'rate_limited';
-    } else if (gw.code === 'policy_blocked') facts.outcome = 'blocked'; // the result was withheld
-    if (facts.durationMs === null && ctx.outcome !== 'REVIEW') ctx.outcome = 'BLOCK';
+    if (gw.code === 'policy_blocked') facts.outcome = 'blocked';
+    else if (gw.code === 'review_rejected') facts.outcome = 'rejected';
+    else if (gw.code === 'rate_limited') facts.outcome = 'rate_limited';
+    // As for model calls (respond.ts sendError): refused before reaching the server, the gateway's decision was to block it.
+    if (facts.durationMs === null) ctx.outcome = 'BLOCK';
     return refusal(gw);
   } finally {
     call.signal.removeEventListener('abort', onAbort);
@@ -136,13 +133,12 @@ export async function runToolCall(deps: ToolCallDeps, call: ToolCall, invoke: (a
   }
 }
 
-async function enforceToolQuota(limiter: RateLimiter, call: ToolCall, facts: McpCallFacts): Promise<void> {
+async function enforceToolQuota(limiter: RateLimiter, call: ToolCall): Promise<void> {
   const rpm = toolRpm(call.principal, call.server, call.tool);
   if (rpm === undefined) return;
   const p = call.principal;
   const decision = await limiter.consume([{ key: `mcp-tool:${p.tenantId}/${p.agentId}/${call.server}/${call.tool}`, rpm }], 0, 0, call.signal);
   if (decision.allowed) return;
-  facts.outcome = 'rate_limited';
   throw new GatewayError('rate_limited', `Rate limit of ${rpm} calls per minute reached for tool ${call.server}/${call.tool}.`, { headers: { 'retry-after': String(Math.ceil(decision.retryAfterMs / 1000)) } });
 }
 
