@@ -4,6 +4,7 @@
  * does not exist. The SDK transport then speaks the protocol on the raw request and response.
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { receiving } from '../edge/client-errors.js';
 import { GatewayError } from '../errors.js';
 import { mayUseServer } from '../mcp/grants.js';
 import type { McpSessions } from '../mcp/sessions.js';
@@ -34,7 +35,9 @@ export function mcpRoutes(app: FastifyInstance, sessions: McpSessions): void {
           throw new GatewayError('upstream_unreachable', `The MCP server "${server}" could not be reached.`);
         }
       }
-      // From here the SDK transport owns the response (JSON or an SSE stream).
+      // From here the SDK transport owns the response (JSON or an SSE stream); a hijacked reply
+      // skips onResponse, so the socket is no longer marked as receiving this request here.
+      receiving.delete(request.raw.socket);
       reply.hijack();
       await session.transport.handleRequest(request.raw, reply.raw, request.body);
       // A transport that never got a session id (failed initialize) is dropped.
