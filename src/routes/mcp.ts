@@ -5,7 +5,9 @@
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { receiving } from '../edge/client-errors.js';
+import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import { GatewayError } from '../errors.js';
+import { checkJsonBounds } from '../surfaces/input-bounds.js';
 import { mayUseServer } from '../mcp/grants.js';
 import type { McpSessions } from '../mcp/sessions.js';
 
@@ -22,12 +24,16 @@ export function mcpRoutes(app: FastifyInstance, sessions: McpSessions): void {
       const principal = request.ctx!.principal!;
       const { server } = request.params;
       if (!mayUseServer(principal, server) || !sessions.has(server)) throw new GatewayError('unknown_endpoint', `Unknown MCP server "${server.slice(0, 64)}".`);
+      // Bounded before anything walks it (hashing, detectors), as on /v1.
+      const violation = checkJsonBounds(request.body);
+      if (violation) throw new GatewayError('invalid_request', violation.message, { param: violation.param });
       const header = request.headers['mcp-session-id'];
       const sessionId = typeof header === 'string' ? header : undefined;
       let session = sessionId ? sessions.find(sessionId, server, principal) : undefined;
       if (sessionId && !session) return rpcError(reply, 404, -32001, 'Session not found');
       if (!session) {
-        if (request.method !== 'POST') return rpcError(reply, 400, -32000, 'Bad Request: no valid session id');
+        // Only an initialize opens a session (and an upstream connection).
+        if (request.method !== 'POST' || !isInitializeRequest(request.body)) return rpcError(reply, 400, -32000, 'Bad Request: no valid session id');
         try {
           session = await sessions.open(server, principal, request.ip, request.headers['user-agent']?.slice(0, 256) ?? null);
         } catch (err) {

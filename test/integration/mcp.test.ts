@@ -191,6 +191,15 @@ describe('MCP gateway', () => {
       body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'transfer_funds', arguments: { to: 'x', amount: 1, currency: 'EUR' } } }),
     });
     expect(res.status).toBe(404);
+    // Without a session, only an initialize is accepted (nothing is opened upstream otherwise).
+    const upstreamRequests = bank.headers.length;
+    const orphan = await fetch(`${gw.url}/mcp/bank`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${PAYMENTS_KEY}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
+    });
+    expect(orphan.status).toBe(400);
+    expect(bank.headers.length).toBe(upstreamRequests);
   });
 
   it('applies a per-tool rate quota', async () => {
