@@ -38,6 +38,8 @@ import type { UpstreamClient } from './pipeline/forward.js';
 import { sendError } from './pipeline/respond.js';
 import type { RouteTable } from './pipeline/select-route.js';
 import { healthRoutes } from './routes/health.js';
+import { McpSessions } from './mcp/sessions.js';
+import { mcpRoutes } from './routes/mcp.js';
 import { modelsRoute } from './routes/models.js';
 import { surfaceOf, surfaceRoutes } from './routes/surfaces.js';
 
@@ -166,7 +168,8 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
       request.ctx = contextOf(request);
       return;
     }
-    if (!request.routeOptions.url?.startsWith('/v1/')) return;
+    const url = request.routeOptions.url;
+    if (!url?.startsWith('/v1/') && !url?.startsWith('/mcp/')) return;
     const ctx = contextOf(request);
     request.ctx = ctx;
     receiving.set(request.raw.socket, ctx);
@@ -176,6 +179,13 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
     receiving.delete(request.raw.socket);
   });
 
+  const mcpSessions = new McpSessions(
+    config.mcp_servers,
+    { policy: deps.policy, limiter: deps.limiter, reviews: deps.reviews, audit: deps.audit, identity: deps.identity, observeRecord: deps.observeRecord, upstream: deps.upstream },
+    deps.identity.version,
+  );
+  app.addHook('onClose', async () => mcpSessions.closeAll());
+  mcpRoutes(app, mcpSessions);
   surfaceRoutes(app, pipeline, { responses: deps.responses, responsesSettings: { store: config.responses.store, retentionMs: config.responses.retention } });
   modelsRoute(app, pipeline, config);
   healthRoutes(app, deps, edge);

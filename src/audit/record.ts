@@ -113,6 +113,14 @@ export interface AuditRecord {
   prompt: unknown;
   completion: string | null;
   tool_calls_count: number;
+  mcp_server: string | null;
+  tool_name: string | null;
+  args_hash: string | null;
+  args_bytes: number | null;
+  result_hash: string | null;
+  result_bytes: number | null;
+  tool_duration_ms: number | null;
+  tool_outcome: string | null;
   client_disconnected: boolean;
   stream_interrupted: boolean;
   refusals_summarised: number | null;
@@ -234,6 +242,14 @@ export function buildAuditRecord(ctx: RequestContext, gateway: GatewayIdentity, 
     prompt: ctx.storedPrompt,
     completion: ctx.storedCompletion ? ctx.storedCompletion.join('') : null,
     tool_calls_count: ctx.toolCallsCount,
+    mcp_server: ctx.mcp?.server ?? null,
+    tool_name: ctx.mcp?.tool ?? null,
+    args_hash: ctx.mcp?.argsHash ?? null,
+    args_bytes: ctx.mcp?.argsBytes ?? null,
+    result_hash: ctx.mcp?.resultHash ?? null,
+    result_bytes: ctx.mcp?.resultBytes ?? null,
+    tool_duration_ms: ctx.mcp?.durationMs == null ? null : ms(ctx.mcp.durationMs),
+    tool_outcome: ctx.mcp?.outcome ?? null,
     client_disconnected: ctx.clientDisconnected,
     stream_interrupted: ctx.streamInterrupted,
     refusals_summarised: ctx.refusalsSummarised,

@@ -142,7 +142,17 @@ export const KeySchema = z
   .strict()
   .refine((k) => (k.hash === undefined) !== (k.key === undefined), { message: 'give exactly one of `hash` or `key`' });
 
+/** Which MCP servers and tools a scope may use (docs/mcp.md). Every scope that sets it must allow a tool. */
+export const McpGrantSchema = z
+  .object({
+    servers: z.array(z.string()).default([]).describe('Names (or `*` patterns) of entries under `mcp_servers` this scope may use.'),
+    tools: z.array(z.string()).default(['*']).describe('Tool names or patterns this scope may call: `tool`, or `server/tool` to name one server; `*` matches any run of characters.'),
+    tool_rpm: z.record(z.string(), z.number().int().positive()).default({}).describe('Calls per minute per tool, by tool pattern (`tool` or `server/tool`), counted per agent.'),
+  })
+  .strict();
+
 const ScopeFields = {
+  mcp: McpGrantSchema.optional().describe('MCP servers and tools this scope may use; absent on the tenant means none.'),
   budget: BudgetSchema.optional().describe('Spend limit for this scope.'),
   rate_limits: RateLimitSchema.optional().describe('Request and token quotas for this scope.'),
   policy: Id.optional().describe('Name of an entry under `policies`; inherited from the enclosing scope when absent.'),
@@ -173,6 +183,18 @@ export const TenantSchema = z
     teams: z.record(Id, TeamSchema).default({}).describe('Teams of this tenant, by id.'),
   })
   .strict();
+
+export const McpServerSchema = z
+  .object({
+    url: z.string().url().optional().describe('Streamable HTTP endpoint of the MCP server.'),
+    headers: z.record(z.string(), z.string()).default({}).describe('Headers sent upstream (credentials, injected server-side; use ${ENV} interpolation).'),
+    command: z.string().optional().describe('stdio server: the program to start (only this deployment file can name one).'),
+    args: z.array(z.string()).default([]).describe('stdio server: its arguments.'),
+    env: z.record(z.string(), z.string()).default({}).describe('stdio server: extra environment variables.'),
+    timeout: Duration.default(30_000).describe('Longest wait for one upstream MCP request (tools/list, tools/call).'),
+  })
+  .strict()
+  .refine((m) => (m.url === undefined) !== (m.command === undefined), { message: 'give exactly one of `url` or `command`' });
 
 export const ConfigSchema = z
   .object({
@@ -265,6 +287,7 @@ export const ConfigSchema = z
       .describe('Runtime API keys (created with `omega keys create`).'),
     providers: z.record(Id, ProviderSchema).default({}).describe('Upstream providers by name.'),
     models: z.record(z.string().min(1), ModelSchema).default({}).describe('Public model names and where they run.'),
+    mcp_servers: z.record(Id, McpServerSchema).default({}).describe('Upstream MCP servers served to tenants at /mcp/<name>.'),
     tenants: z.record(Id, TenantSchema).default({}).describe('Tenants, their teams, agents and keys.'),
     policies: z.record(Id, PolicySchema).default({}).describe('Named policies referenced by tenants, teams and agents.'),
     telemetry: z
@@ -333,6 +356,8 @@ export type ProviderConfig = z.output<typeof ProviderSchema>;
 export type ModelConfig = z.output<typeof ModelSchema>;
 export type DeploymentConfig = z.output<typeof DeploymentSchema>;
 export type RoutingConfig = z.output<typeof ConfigSchema>['routing'];
+export type McpServerConfig = z.output<typeof McpServerSchema>;
+export type McpGrant = z.output<typeof McpGrantSchema>;
 export type TenantConfig = z.output<typeof TenantSchema>;
 export type TeamConfig = z.output<typeof TeamSchema>;
 export type AgentConfig = z.output<typeof AgentSchema>;

@@ -40,6 +40,20 @@ export interface Usage {
   reasoningTokens: number;
 }
 
+/** One MCP tool call, for its audit record (docs/audit-signals.md, "MCP tool calls"). */
+export interface McpCallFacts {
+  server: string;
+  tool: string;
+  argsHash: string;
+  argsBytes: number;
+  resultHash: string | null;
+  resultBytes: number | null;
+  /** Time the upstream MCP server took to answer tools/call; null when it was never called. */
+  durationMs: number | null;
+  /** called (answered), tool_error (answered with isError), blocked, rejected, rate_limited, failed. */
+  outcome: 'called' | 'tool_error' | 'blocked' | 'rejected' | 'rate_limited' | 'failed';
+}
+
 export class RequestContext {
   readonly decisionId = `dec_${randomUUID().replaceAll('-', '')}`;
   readonly receivedAt = Date.now();
@@ -116,6 +130,9 @@ export class RequestContext {
   streamInterrupted = false;
   /** On the one audited refusal that stands for several unaudited ones (audit sampling): how many. */
   refusalsSummarised: number | null = null;
+
+  /** Set on MCP tool calls (src/pipeline/tool-call.ts): what the audit records about the call. */
+  mcp: McpCallFacts | null = null;
 
   /** Prompt and completion text for the audit, only when the tenant stores content (else null). */
   storedPrompt: unknown = null;

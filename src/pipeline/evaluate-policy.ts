@@ -58,7 +58,7 @@ async function judge<B extends object>(ctx: RequestContext, body: B, segments: (
   return result.redactions.length > 0 ? applyRedactions(body, result.redactions) : body;
 }
 
-function recordPolicyResult(ctx: RequestContext, result: PolicyResult): void {
+export function recordPolicyResult(ctx: RequestContext, result: PolicyResult): void {
   ctx.outcome = result.outcome;
   ctx.riskScore = result.riskScore;
   ctx.policyVersion = result.policyVersion;

@@ -32,6 +32,8 @@ const env = new Environment({ limits: { maxAstNodes: 1000, maxDepth: 32, maxList
       injection_score: 'double',
     },
   })
+  // MCP tool calls (docs/mcp.md); empty name/server and no args for model calls.
+  .registerVariable({ name: 'tool', schema: { name: 'string', server: 'string', args: 'map<string, dyn>' } })
   .registerVariable({ name: 'risk', schema: { score: 'double' } })
   .registerVariable('phase', 'string');
 
@@ -51,6 +53,8 @@ export function compileWhen(expr: string, where: string): CelPredicate {
   const fn = env.parse(expr);
   return (ctx) => fn(ctx) === true;
 }
+
+const NO_TOOL = Object.freeze({ name: '', server: '', args: Object.freeze({}) });
 
 const int = (n: number): bigint => BigInt(Math.max(0, Math.round(Number.isFinite(n) ? n : 0)));
 
@@ -76,6 +80,7 @@ export function celContext(input: PolicyInput, signals: PolicySignals, riskScore
       secret_types: signals.secret_types,
       injection_score: signals.injection_score,
     },
+    tool: input.tool ?? NO_TOOL,
     risk: { score: riskScore },
     phase,
   };

@@ -31,7 +31,7 @@ export interface CompiledPolicy {
 }
 
 /** JSON with object keys sorted, so the version does not depend on key order in the file. */
-function canonicalJson(v: unknown): string {
+export function canonicalJson(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
   if (v !== null && typeof v === 'object') {
     const o = v as Record<string, unknown>;

@@ -17,7 +17,10 @@ export interface TextSegment {
 export interface PolicyInput {
   segments: TextSegment[];
   model: string;
-  endpoint: 'chat' | 'embeddings';
+  /** `mcp`: a tool call through the MCP gateway (then `tool` is set and `model` is `mcp:<server>`). */
+  endpoint: 'chat' | 'embeddings' | 'mcp';
+  /** The MCP tool call being judged; absent for model calls. */
+  tool?: { name: string; server: string; args: Record<string, unknown> };
   estimatedCostUsd: number;
   inputTokens: number;
   maxTokens: number | null;

@@ -1,0 +1,119 @@
+/**
+ * Downstream MCP sessions at /mcp/<server>: each is an SDK server transport with its own session
+ * id, bound to the key that opened it and to one upstream session (an SDK Client). `tools/list`
+ * is filtered by the caller's grants; `tools/call` runs through runToolCall. A tool the caller
+ * may not call gets the same answer as a tool that does not exist.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError } from '@modelcontextprotocol/sdk/types.js';
+import type { Principal } from '../auth/directory.js';
+import { GatewayError } from '../errors.js';
+import type { McpServerConfig } from '../config/schema.js';
+import { runToolCall, type ToolCallDeps, type ToolResult } from '../pipeline/tool-call.js';
+import { mayCallTool } from './grants.js';
+import { connectUpstream } from './upstream.js';
+
+export interface McpSession {
+  id: string | undefined;
+  server: string;
+  keyId: string;
+  transport: StreamableHTTPServerTransport;
+  lastUsed: number;
+  close(): Promise<void>;
+}
+
+/** An idle session is closed (and its upstream session with it) after this long. */
+const IDLE_MS = 30 * 60_000;
+
+export class McpSessions {
+  private readonly sessions = new Map<string, McpSession>();
+  private readonly sweep: ReturnType<typeof setInterval>;
+
+  constructor(
+    private readonly servers: Record<string, McpServerConfig>,
+    private readonly deps: ToolCallDeps,
+    private readonly version: string,
+  ) {
+    this.sweep = setInterval(() => {
+      const cutoff = Date.now() - IDLE_MS;
+      for (const s of [...this.sessions.values()]) if (s.lastUsed < cutoff) void s.close();
+    }, 60_000);
+    this.sweep.unref();
+  }
+
+  /** True when the deployment file configures this MCP server. */
+  has(server: string): boolean {
+    return Object.hasOwn(this.servers, server);
+  }
+
+  /** The session with this id, when it belongs to this server and this key (else it does not exist for the caller). */
+  find(id: string, server: string, principal: Principal): McpSession | undefined {
+    const s = this.sessions.get(id);
+    if (!s || s.server !== server || s.keyId !== principal.keyId) return undefined;
+    s.lastUsed = Date.now();
+    return s;
+  }
+
+  /** Opens the upstream session, then a downstream transport whose id is registered once initialize succeeds. */
+  async open(server: string, principal: Principal, clientIp: string, userAgent: string | null): Promise<McpSession> {
+    const upstream = await connectUpstream(server, this.servers[server]!, this.version);
+    const timeout = this.servers[server]!.timeout;
+    const mcp = new Server({ name: `omega/${server}`, version: this.version }, { capabilities: { tools: {} }, instructions: upstream.getInstructions() });
+    const session: McpSession = {
+      id: undefined,
+      server,
+      keyId: principal.keyId,
+      lastUsed: Date.now(),
+      transport: new StreamableHTTPServerTransport({
+        sessionIdGenerator: () => randomUUID(),
+        onsessioninitialized: (id) => {
+          session.id = id;
+          this.sessions.set(id, session);
+        },
+      }),
+      close: async () => {
+        if (session.id) this.sessions.delete(session.id);
+        await Promise.allSettled([mcp.close(), upstream.close()]);
+      },
+    };
+    session.transport.onclose = () => void session.close();
+    registerHandlers(mcp, upstream, server, principal, timeout, this.deps, clientIp, userAgent);
+    await mcp.connect(session.transport);
+    return session;
+  }
+
+  async closeAll(): Promise<void> {
+    clearInterval(this.sweep);
+    await Promise.allSettled([...this.sessions.values()].map((s) => s.close()));
+  }
+
+  get size(): number {
+    return this.sessions.size;
+  }
+}
+
+function registerHandlers(mcp: Server, upstream: Client, server: string, principal: Principal, timeout: number, deps: ToolCallDeps, clientIp: string, userAgent: string | null): void {
+  mcp.setRequestHandler(ListToolsRequestSchema, async (request, extra) => {
+    const listed = await upstream.listTools(request.params, { signal: extra.signal, timeout });
+    return { ...listed, tools: listed.tools.filter((t) => mayCallTool(principal, server, t.name)) };
+  });
+
+  mcp.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
+    const { name, arguments: args = {} } = request.params;
+    // Same answer as for a tool that does not exist: a denied tool is invisible.
+    if (!mayCallTool(principal, server, name)) throw new McpError(ErrorCode.InvalidParams, `Tool ${name} not found`);
+    const call = { principal, server, tool: name, args, requestId: `req_${randomUUID().replaceAll('-', '')}`, clientIp, userAgent, signal: extra.signal };
+    const invoke = async (forwarded: Record<string, unknown>, signal: AbortSignal): Promise<ToolResult> => {
+      try {
+        return (await upstream.callTool({ name, arguments: forwarded }, undefined, { signal, timeout })) as ToolResult;
+      } catch (err) {
+        const timedOut = err instanceof McpError && err.code === ErrorCode.RequestTimeout;
+        throw new GatewayError(timedOut ? 'upstream_timeout' : 'upstream_error', `The MCP server "${server}" did not answer the call${timedOut ? ' in time' : ''}.`, { cause: err });
+      }
+    };
+    return (await runToolCall(deps, call, invoke)) as never;
+  });
+}
