@@ -66,7 +66,8 @@ describe('rate-limit stage', () => {
       'x-ratelimit-limit-tokens': '10000',
       'x-ratelimit-remaining-tokens': '9850',
     });
-    expect(ctx.rateLimitHeaders!['x-ratelimit-reset-requests']).toMatch(/^\d+(\.\d+)?(ms|s)$/);
+    // OpenAI's duration format: `1m0s` once the window is full, `850ms`, `12.5s`, …
+    expect(ctx.rateLimitHeaders!['x-ratelimit-reset-requests']).toMatch(/^(\d+m)?\d+(\.\d+)?(ms|s)$/);
     expect(ctx.rateLimitRules!.map((r) => r.key)).toEqual(['tenant:acme']);
     expect(ctx.rateLimitTokens).toBe(150);
   });
@@ -93,13 +94,17 @@ describe('rate-limit stage', () => {
     expect(other.ctx.rateLimitHeaders).toBeNull();
   });
 
-  it('smooths a spike: waits for capacity within max_wait and records the wait', async () => {
-    const l = limiter();
+  it('smooths a spike: waits for the window within max_wait and records the wait', async () => {
+    // The limiter's clock runs in real time but is moved ahead by hand: the minute's tokens were taken 59.95 s ago.
+    let ahead = 0;
+    const l = new CountingLimiter({ sweepIntervalMs: 0, now: () => performance.now() + ahead });
+    limiters.push(l);
     const { ctx, principal } = await setup({ tenant: 'rate_limits: { tpm: 60000 }' });
-    ctx.inputTokensEstimated = 60_000; // the whole minute's burst
+    ctx.inputTokensEstimated = 60_000; // the whole minute's tokens
     await enforceRateLimits(ctx, l, 'gpt-test', 0, never);
+    ahead = 59_950;
     const next = readContext(principal).ctx;
-    next.inputTokensEstimated = 50; // 50 ms of refill at 1000 tokens/s
+    next.inputTokensEstimated = 50; // fits once the first request leaves the window, 50 ms from now
     await enforceRateLimits(next, l, 'gpt-test', 2000, never);
     expect(next.rateLimited).toBe(false);
     expect(next.rateLimitWaitMs).toBeGreaterThanOrEqual(30);
