@@ -9,7 +9,6 @@ import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { dirname, join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { buildApp, type GatewayDeps } from './app.js';
 import type { GatewayIdentity } from './audit/record.js';
@@ -33,7 +32,7 @@ import { ReviewQueue } from './review/queue.js';
 import { openStores, type OpenedStores } from './store/open-stores.js';
 import { openRedisCounters } from './store/redis/counters.js';
 import { FailoverCounters } from './store/redis/failover.js';
-import { sqlitePath, type SqliteTables } from './store/sqlite/database.js';
+import { sqlitePath, type SqliteDb } from './store/sqlite/database.js';
 import { MemorySignalBus } from './store/memory/signals.js';
 import { RedisSignalBus } from './store/redis/signals.js';
 import type { SignalBus } from './store/types.js';
@@ -55,7 +54,7 @@ export interface RunningGateway {
   url: string;
   config: GatewayConfig;
   /** The embedded SQLite database, for tests and tools that inspect the file; throws when `storage.url` is PostgreSQL. */
-  readonly db: Kysely<SqliteTables>;
+  readonly db: SqliteDb;
   stores: OpenedStores;
   audit: AuditWriter;
   /** Graceful stop: drain in-flight requests (up to shutdown_grace), flush the audit, close stores. */

@@ -62,6 +62,9 @@ export interface ResponsesTable {
   response: string;
 }
 
+/** The embedded store's query handle, for the few callers outside store/ that need its type (tests read the file through it). */
+export type SqliteDb = Kysely<SqliteTables>;
+
 export interface SqliteTables {
   api_keys: ApiKeysTable;
   audit_records: AuditRecordsTable;
