@@ -4,7 +4,8 @@ import { PolicyEngine } from '../policy/engine.js';
 import { PolicySet } from '../policy/inheritance.js';
 import type { ChatRequest } from '../providers/adapter.js';
 import { ReviewQueue } from '../review/queue.js';
-import { SqliteReviewStore } from '../store/sqlite/review-store.js';
+import { KyselyReviewStore } from '../store/review-store.js';
+import type { SqliteTables } from '../store/sqlite/database.js';
 import { chatCompletionsSurface } from '../surfaces/chat-completions/index.js';
 import { acmeTenant, principalOf, readContext, scratchDb, stageConfig } from '../../test/support/stage-fixtures.js';
 import { evaluatePolicy } from './evaluate-policy.js';
@@ -32,12 +33,12 @@ policies:
 `;
 
 let scratch: Awaited<ReturnType<typeof scratchDb>>;
-let store: SqliteReviewStore;
+let store: KyselyReviewStore<SqliteTables>;
 let queue: ReviewQueue;
 
 beforeEach(async () => {
   scratch = await scratchDb();
-  store = new SqliteReviewStore(scratch.db);
+  store = new KyselyReviewStore(scratch.db, false);
   queue = new ReviewQueue(store, { webhook: undefined, pollMs: 50, log: { warn: () => undefined } });
 });
 afterEach(async () => {

@@ -6,7 +6,7 @@ import { openPostgres, type PostgresOptions, type PostgresTables } from './datab
 import { PostgresKeyStore } from './key-store.js';
 import { PostgresPolicyStore } from './policy-store.js';
 import { PostgresResponseStore } from './response-store.js';
-import { PostgresReviewStore } from './review-store.js';
+import { KyselyReviewStore } from '../review-store.js';
 
 export interface PostgresStores extends Stores {
   kind: 'postgres';
@@ -23,7 +23,7 @@ export async function openPostgresStores(url: string, options: PostgresOptions =
     audit: new PostgresAuditSink(db),
     auditQuery: new PostgresAuditQuery(db),
     policies: new PostgresPolicyStore(db),
-    reviews: new PostgresReviewStore(db),
+    reviews: new KyselyReviewStore(db, true),
     responses: new PostgresResponseStore(db),
     ping: async () => {
       await sql`select 1`.execute(db);

@@ -6,7 +6,7 @@ import { openSqlite, type SqliteTables } from './database.js';
 import { SqliteKeyStore } from './key-store.js';
 import { SqlitePolicyStore } from './policy-store.js';
 import { SqliteResponseStore } from './response-store.js';
-import { SqliteReviewStore } from './review-store.js';
+import { KyselyReviewStore } from '../review-store.js';
 
 export interface SqliteStores extends Stores {
   kind: 'sqlite';
@@ -25,7 +25,7 @@ export async function openSqliteStores(url: string, synchronous: 'NORMAL' | 'FUL
       audit: await SqliteAuditSink.open(db),
       auditQuery: new SqliteAuditQuery(db),
       policies: new SqlitePolicyStore(db),
-      reviews: new SqliteReviewStore(db),
+      reviews: new KyselyReviewStore(db, false),
       responses: new SqliteResponseStore(db),
       ping: async () => {
         await sql`select 1`.execute(db);

@@ -1,9 +1,25 @@
+/**
+ * The review queue's store, one implementation for SQLite and PostgreSQL (their `review_items`
+ * tables have the same columns). PostgreSQL also locks the row a decision reads, so "decide
+ * once" holds across replicas; SQLite's single writer gives the same guarantee.
+ */
 import type { Kysely } from 'kysely';
-import type { ReviewFilter, ReviewItem, ReviewStatus, ReviewStore } from '../../review/types.js';
-import type { PostgresTables } from './database.js';
+import type { ReviewFilter, ReviewItem, ReviewStatus, ReviewStore } from '../review/types.js';
+import type { ReviewItemsTable } from './sqlite/database.js';
 
-export class PostgresReviewStore implements ReviewStore {
-  constructor(private readonly db: Kysely<PostgresTables>) {}
+type ReviewDb = Kysely<{ review_items: ReviewItemsTable }>;
+
+export class KyselyReviewStore<DB extends { review_items: ReviewItemsTable }> implements ReviewStore {
+  private readonly db: ReviewDb;
+
+  constructor(
+    db: Kysely<DB>,
+    /** SELECT … FOR UPDATE in decide (PostgreSQL; SQLite has no row locks). */
+    private readonly lockRows: boolean,
+  ) {
+    // Kysely's table types are invariant: the store sees only the table it uses.
+    this.db = db as unknown as ReviewDb;
+  }
 
   async create(item: ReviewItem): Promise<void> {
     await this.db
@@ -29,12 +45,13 @@ export class PostgresReviewStore implements ReviewStore {
   }
 
   async decide(id: string, status: Exclude<ReviewStatus, 'pending'>, reviewer: string | null, reason: string | null, at: number): Promise<ReviewItem | undefined> {
-    // The row lock makes "decide once" hold across replicas: a second decider waits, then sees it decided.
     return this.db.transaction().execute(async (trx) => {
-      const row = await trx.selectFrom('review_items').select('item').where('id', '=', id).where('status', '=', 'pending').forUpdate().executeTakeFirst();
+      const pending = trx.selectFrom('review_items').select('item').where('id', '=', id).where('status', '=', 'pending');
+      // The row lock makes a second decider on another replica wait, then see it decided.
+      const row = await (this.lockRows ? pending.forUpdate() : pending).executeTakeFirst();
       if (!row) return undefined;
       const item: ReviewItem = { ...(JSON.parse(row.item) as ReviewItem), status, reviewer, reason, decidedAt: at };
-      await trx.updateTable('review_items').set({ status, decided_at: at, item: JSON.stringify(item) }).where('id', '=', id).execute();
+      await trx.updateTable('review_items').set({ status, decided_at: at, item: JSON.stringify(item) }).where('id', '=', id).where('status', '=', 'pending').execute();
       return item;
     });
   }
