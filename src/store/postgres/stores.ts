@@ -5,7 +5,7 @@ import { PostgresAuditSink } from './audit-sink.js';
 import { openPostgres, type PostgresOptions, type PostgresTables } from './database.js';
 import { PostgresKeyStore } from './key-store.js';
 import { PostgresPolicyStore } from './policy-store.js';
-import { PostgresResponseStore } from './response-store.js';
+import { KyselyResponseStore } from '../response-store.js';
 import { KyselyReviewStore } from '../review-store.js';
 
 export interface PostgresStores extends Stores {
@@ -24,7 +24,7 @@ export async function openPostgresStores(url: string, options: PostgresOptions =
     auditQuery: new PostgresAuditQuery(db),
     policies: new PostgresPolicyStore(db),
     reviews: new KyselyReviewStore(db, true),
-    responses: new PostgresResponseStore(db),
+    responses: new KyselyResponseStore(db, true),
     ping: async () => {
       await sql`select 1`.execute(db);
     },

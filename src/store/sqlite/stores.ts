@@ -5,7 +5,7 @@ import { SqliteAuditSink } from './audit-sink.js';
 import { openSqlite, type SqliteTables } from './database.js';
 import { SqliteKeyStore } from './key-store.js';
 import { SqlitePolicyStore } from './policy-store.js';
-import { SqliteResponseStore } from './response-store.js';
+import { KyselyResponseStore } from '../response-store.js';
 import { KyselyReviewStore } from '../review-store.js';
 
 export interface SqliteStores extends Stores {
@@ -26,7 +26,7 @@ export async function openSqliteStores(url: string, synchronous: 'NORMAL' | 'FUL
       auditQuery: new SqliteAuditQuery(db),
       policies: new SqlitePolicyStore(db),
       reviews: new KyselyReviewStore(db, false),
-      responses: new SqliteResponseStore(db),
+      responses: new KyselyResponseStore(db, false),
       ping: async () => {
         await sql`select 1`.execute(db);
       },

@@ -1,23 +1,37 @@
-/** Stored Responses in PostgreSQL: the same rows as SQLite's, with `native` a boolean. */
+/**
+ * Stored Responses (conversation state), one implementation for SQLite and PostgreSQL: the same
+ * rows, except that `native` is an integer in SQLite and a boolean in PostgreSQL.
+ */
 import type { Kysely } from 'kysely';
-import type { ResponseStore, StoredResponse } from '../types.js';
-import type { PgResponsesTable, PostgresTables } from './database.js';
+import type { ResponseStore, StoredResponse } from './types.js';
+import type { ResponsesTable } from './sqlite/database.js';
 
-export class PostgresResponseStore implements ResponseStore {
+/** The row as either back end stores it. */
+type ResponsesRow = Omit<ResponsesTable, 'native'> & { native: number | boolean };
+type ResponsesDb = Kysely<{ responses: ResponsesRow }>;
+
+export class KyselyResponseStore<DB extends { responses: ResponsesRow }> implements ResponseStore {
+  private readonly db: ResponsesDb;
+
   constructor(
-    private readonly db: Kysely<PostgresTables>,
+    db: Kysely<DB>,
+    /** The `native` column is a boolean (PostgreSQL) rather than 0/1 (SQLite). */
+    private readonly booleanColumn: boolean,
     private readonly clock: () => number = Date.now,
-  ) {}
+  ) {
+    // Kysely's table types are invariant: the store sees only the table it uses.
+    this.db = db as unknown as ResponsesDb;
+  }
 
   async put(tenantId: string, stored: StoredResponse): Promise<void> {
-    const row: PgResponsesTable = {
+    const row: ResponsesRow = {
       id: stored.id,
       tenant_id: tenantId,
       created_at: stored.createdAt,
       expires_at: stored.expiresAt,
       model: stored.model,
       provider: stored.provider,
-      native: stored.native,
+      native: this.booleanColumn ? stored.native : stored.native ? 1 : 0,
       input_items: JSON.stringify(stored.inputItems),
       output_items: JSON.stringify(stored.outputItems),
       response: JSON.stringify(stored.response),
@@ -47,7 +61,7 @@ export class PostgresResponseStore implements ResponseStore {
       expiresAt: row.expires_at,
       model: row.model,
       provider: row.provider,
-      native: row.native,
+      native: row.native === true || row.native === 1,
       inputItems: JSON.parse(row.input_items) as unknown[],
       outputItems: JSON.parse(row.output_items) as unknown[],
       response: JSON.parse(row.response) as unknown,
