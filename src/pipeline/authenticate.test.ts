@@ -4,7 +4,7 @@ import { KeyDirectory } from '../auth/directory.js';
 import type { GatewayConfig } from '../config/load.js';
 import { AuthThrottle } from '../edge/auth-throttle.js';
 import { GatewayError } from '../errors.js';
-import { SqliteKeyStore } from '../store/sqlite/key-store.js';
+import { KyselyKeyStore } from '../store/key-store.js';
 import { ACME_KEY, acmeTenant, scratchDb, stageConfig } from '../../test/support/stage-fixtures.js';
 import { authenticate } from './authenticate.js';
 
@@ -30,7 +30,7 @@ async function refusal(p: Promise<unknown>): Promise<GatewayError> {
 beforeEach(async () => {
   config = stageConfig(`server: { auth_throttle: { max_failures: 3, block: 30s } }\n${acmeTenant()}`);
   store = await scratchDb();
-  const keyStore = new SqliteKeyStore(store.db);
+  const keyStore = new KyselyKeyStore(store.db);
   const created = new Date();
   await keyStore.create({ id: 'key_rt', hash: hashApiKey(RUNTIME_KEY), tenantId: 'acme', agentId: 'bot', hint: 'omk_…rstu', createdAt: created, revokedAt: null });
   await keyStore.create({ id: 'key_old', hash: hashApiKey(REVOKED_KEY), tenantId: 'acme', agentId: 'bot', hint: 'omk_…rstu', createdAt: created, revokedAt: created });

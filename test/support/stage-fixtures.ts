@@ -13,7 +13,7 @@ import { estimateTokens } from '../../src/pipeline/meter.js';
 import type { ModelRoute, ResolvedRoute } from '../../src/pipeline/select-route.js';
 import type { ChatRequest } from '../../src/providers/adapter.js';
 import { openSqlite, type SqliteTables } from '../../src/store/sqlite/database.js';
-import { SqliteKeyStore } from '../../src/store/sqlite/key-store.js';
+import { KyselyKeyStore } from '../../src/store/key-store.js';
 import { chatCompletionsSurface } from '../../src/surfaces/chat-completions/index.js';
 
 export const ACME_KEY = 'omk_test_acme_key_0123456789abcdef';
@@ -77,7 +77,7 @@ export async function scratchDb(): Promise<{ db: Kysely<SqliteTables>; dir: stri
 export async function principalOf(config: GatewayConfig, key = ACME_KEY): Promise<Principal> {
   const db = await openSqlite('sqlite://:memory:');
   try {
-    const principal = await new KeyDirectory(config, new SqliteKeyStore(db)).resolve(key);
+    const principal = await new KeyDirectory(config, new KyselyKeyStore(db)).resolve(key);
     if (!principal) throw new Error(`no principal for the key given`);
     return principal;
   } finally {

@@ -3,7 +3,7 @@ import type { Stores } from '../types.js';
 import { PostgresAuditQuery } from './audit-query.js';
 import { PostgresAuditSink } from './audit-sink.js';
 import { openPostgres, type PostgresOptions, type PostgresTables } from './database.js';
-import { PostgresKeyStore } from './key-store.js';
+import { KyselyKeyStore } from '../key-store.js';
 import { PostgresPolicyStore } from './policy-store.js';
 import { KyselyResponseStore } from '../response-store.js';
 import { KyselyReviewStore } from '../review-store.js';
@@ -19,7 +19,7 @@ export async function openPostgresStores(url: string, options: PostgresOptions =
   return {
     kind: 'postgres',
     db,
-    keys: new PostgresKeyStore(db),
+    keys: new KyselyKeyStore(db),
     audit: new PostgresAuditSink(db),
     auditQuery: new PostgresAuditQuery(db),
     policies: new PostgresPolicyStore(db),

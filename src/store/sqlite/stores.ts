@@ -3,7 +3,7 @@ import type { Stores } from '../types.js';
 import { SqliteAuditQuery } from './audit-query.js';
 import { SqliteAuditSink } from './audit-sink.js';
 import { openSqlite, type SqliteTables } from './database.js';
-import { SqliteKeyStore } from './key-store.js';
+import { KyselyKeyStore } from '../key-store.js';
 import { SqlitePolicyStore } from './policy-store.js';
 import { KyselyResponseStore } from '../response-store.js';
 import { KyselyReviewStore } from '../review-store.js';
@@ -21,7 +21,7 @@ export async function openSqliteStores(url: string, synchronous: 'NORMAL' | 'FUL
     return {
       kind: 'sqlite',
       db,
-      keys: new SqliteKeyStore(db),
+      keys: new KyselyKeyStore(db),
       audit: await SqliteAuditSink.open(db),
       auditQuery: new SqliteAuditQuery(db),
       policies: new SqlitePolicyStore(db),

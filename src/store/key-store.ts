@@ -1,9 +1,17 @@
+/** Runtime API keys (hashed), one implementation for SQLite and PostgreSQL: the same table. */
 import type { Kysely, Selectable } from 'kysely';
-import type { ApiKeyRecord, KeyStore } from '../types.js';
-import type { PgApiKeysTable, PostgresTables } from './database.js';
+import type { ApiKeyRecord, KeyStore } from './types.js';
+import type { ApiKeysTable } from './sqlite/database.js';
 
-export class PostgresKeyStore implements KeyStore {
-  constructor(private readonly db: Kysely<PostgresTables>) {}
+type KeysDb = Kysely<{ api_keys: ApiKeysTable }>;
+
+export class KyselyKeyStore<DB extends { api_keys: ApiKeysTable }> implements KeyStore {
+  private readonly db: KeysDb;
+
+  constructor(db: Kysely<DB>) {
+    // Kysely's table types are invariant: the store sees only the table it uses.
+    this.db = db as unknown as KeysDb;
+  }
 
   async findByHash(hash: string): Promise<ApiKeyRecord | undefined> {
     const row = await this.db.selectFrom('api_keys').selectAll().where('hash', '=', hash).executeTakeFirst();
@@ -29,7 +37,7 @@ export class PostgresKeyStore implements KeyStore {
   }
 }
 
-function toRecord(row: Selectable<PgApiKeysTable>): ApiKeyRecord {
+function toRecord(row: Selectable<ApiKeysTable>): ApiKeyRecord {
   return {
     id: row.id,
     hash: row.hash,
