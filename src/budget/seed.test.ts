@@ -7,7 +7,7 @@ import { buildAuditRecord, type AuditRecord } from '../audit/record.js';
 import { spendReport } from '../audit/spend.js';
 import { parseConfigText } from '../config/load.js';
 import { RequestContext } from '../pipeline/context.js';
-import { SqliteAuditQuery } from '../store/sqlite/audit-query.js';
+import { KyselyAuditQuery } from '../store/audit-query.js';
 import { SqliteAuditSink } from '../store/sqlite/audit-sink.js';
 import { openSqlite, type SqliteTables } from '../store/sqlite/database.js';
 import { MemoryBudgetLedger } from './memory-ledger.js';
@@ -50,11 +50,11 @@ describe('budget seeding after a crash', () => {
       row('dec_batched', 'request', 3, 4), // batched mode: final record only
     ]);
     const ledger = new MemoryBudgetLedger({ timeZone: 'UTC' });
-    await seedLedgerFromAudit(new SqliteAuditQuery(db), config, ledger);
+    await seedLedgerFromAudit(new KyselyAuditQuery(db), config, ledger);
     const scope = { key: 'tenant:acme', limitUsd: 100, period: 'daily' as const, alerts: [] };
     expect((await ledger.status([scope]))['tenant:acme']!.spentUsd).toBeCloseTo(1.5 + 2 + 5 + 3, 12);
 
-    const report = await spendReport(new SqliteAuditQuery(db), { since: 0, timeZone: 'UTC' });
+    const report = await spendReport(new KyselyAuditQuery(db), { since: 0, timeZone: 'UTC' });
     expect(report).toHaveLength(1);
     expect(report[0]).toMatchObject({ tenant_id: 'acme', requests: 4 });
     expect(report[0]!.cost_usd).toBeCloseTo(11.5, 12);

@@ -15,7 +15,7 @@ import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAudit } from '../../src/audit/verify.js';
 import { openSqlite } from '../../src/store/sqlite/database.js';
-import { SqliteAuditQuery } from '../../src/store/sqlite/audit-query.js';
+import { KyselyAuditQuery } from '../../src/store/audit-query.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai-upstream.js';
 import { baseConfig, startTestGateway, TENANT_KEY, type TestGateway } from '../support/gateway.js';
 
@@ -163,7 +163,7 @@ describe('tamper evidence', () => {
     const verdict = async (path: string) => {
       const db = await openSqlite(`sqlite://${path}`);
       try {
-        return (await verifyAudit(new SqliteAuditQuery(db), 'acme'))[0]!;
+        return (await verifyAudit(new KyselyAuditQuery(db), 'acme'))[0]!;
       } finally {
         await db.destroy();
       }

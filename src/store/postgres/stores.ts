@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { Stores } from '../types.js';
-import { PostgresAuditQuery } from './audit-query.js';
+import { KyselyAuditQuery } from '../audit-query.js';
 import { PostgresAuditSink } from './audit-sink.js';
 import { openPostgres, type PostgresOptions, type PostgresTables } from './database.js';
 import { KyselyKeyStore } from '../key-store.js';
@@ -21,7 +21,7 @@ export async function openPostgresStores(url: string, options: PostgresOptions =
     db,
     keys: new KyselyKeyStore(db),
     audit: new PostgresAuditSink(db),
-    auditQuery: new PostgresAuditQuery(db),
+    auditQuery: new KyselyAuditQuery(db),
     policies: new PostgresPolicyStore(db),
     reviews: new KyselyReviewStore(db, true),
     responses: new KyselyResponseStore(db, true),

@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { Stores } from '../types.js';
-import { SqliteAuditQuery } from './audit-query.js';
+import { KyselyAuditQuery } from '../audit-query.js';
 import { SqliteAuditSink } from './audit-sink.js';
 import { openSqlite, type SqliteTables } from './database.js';
 import { KyselyKeyStore } from '../key-store.js';
@@ -23,7 +23,7 @@ export async function openSqliteStores(url: string, synchronous: 'NORMAL' | 'FUL
       db,
       keys: new KyselyKeyStore(db),
       audit: await SqliteAuditSink.open(db),
-      auditQuery: new SqliteAuditQuery(db),
+      auditQuery: new KyselyAuditQuery(db),
       policies: new SqlitePolicyStore(db),
       reviews: new KyselyReviewStore(db, false),
       responses: new KyselyResponseStore(db, false),

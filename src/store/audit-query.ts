@@ -1,18 +1,25 @@
 /**
- * Reading the SQLite audit trail. These queries moved here unchanged from audit/query.ts,
- * audit/verify.ts, audit/spend.ts and budget/seed.ts, so those modules take the AuditQuery
- * interface and work on any back end.
+ * Reading the audit trail, one implementation for SQLite and PostgreSQL (the same table and
+ * portable queries). These queries moved here from audit/query.ts, audit/verify.ts,
+ * audit/spend.ts and budget/seed.ts, so those modules take the AuditQuery interface.
  */
 import type { Kysely } from 'kysely';
-import { chargedSpendBuckets, chargedSum, unfinishedRows, type ChargedTables } from '../charged-rows.js';
-import type { StoredRow } from '../../audit/chain.js';
-import type { AuditRecord } from '../../audit/record.js';
-import type { AuditExportFilter, AuditFilter, AuditPage, AuditQuery, CostScope, SpendBucket } from '../types.js';
-import { decodeCursor, encodeCursor } from '../audit-cursor.js';
-import type { SqliteTables } from './database.js';
+import { chargedSpendBuckets, chargedSum, unfinishedRows, type ChargedTables } from './charged-rows.js';
+import type { StoredRow } from '../audit/chain.js';
+import type { AuditRecord } from '../audit/record.js';
+import type { AuditExportFilter, AuditFilter, AuditPage, AuditQuery, CostScope, SpendBucket } from './types.js';
+import { decodeCursor, encodeCursor } from './audit-cursor.js';
+import type { AuditRecordsTable } from './sqlite/database.js';
 
-export class SqliteAuditQuery implements AuditQuery {
-  constructor(private readonly db: Kysely<SqliteTables>) {}
+type AuditDb = Kysely<{ audit_records: AuditRecordsTable }>;
+
+export class KyselyAuditQuery<DB extends { audit_records: AuditRecordsTable }> implements AuditQuery {
+  private readonly db: AuditDb;
+
+  constructor(db: Kysely<DB>) {
+    // Kysely's table types are invariant: the queries see only the table they use.
+    this.db = db as unknown as AuditDb;
+  }
 
   async search(f: AuditFilter): Promise<AuditPage> {
     const db = this.db;
