@@ -12,7 +12,8 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { buildApp, type GatewayDeps } from './app.js';
 import type { GatewayIdentity } from './audit/record.js';
-import { AuditWriter } from './audit/writer.js';
+import { InProcessAuditWriter, type AuditWriter } from './audit/writer.js';
+import { ThreadedAuditWriter } from './audit/thread-writer.js';
 import { auditLostRequests } from './audit/recover.js';
 import { applyRetention } from './audit/retention.js';
 import { KeyDirectory } from './auth/directory.js';
@@ -101,7 +102,17 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
   const stores = await openStores(config.storage.url, { durability: config.audit.durability, poolSize: config.storage.pool_size });
   const keyStore = stores.keys;
   const auditSink = stores.audit;
-  const audit = new AuditWriter(auditSink, { flushIntervalMs: config.audit.flush_interval, batchSize: config.audit.batch_size, spoolFile: spoolFileFor(config) }, logger);
+  const writerOptions = { flushIntervalMs: config.audit.flush_interval, batchSize: config.audit.batch_size, spoolFile: spoolFileFor(config) };
+  const inProcessWriter = () => new InProcessAuditWriter(auditSink, writerOptions, logger);
+  // An embedded file: the audit thread commits on its own connection, off the event loop. An
+  // in-memory database has no second connection, and PostgreSQL commits are network I/O already.
+  const auditFile = stores.kind === 'sqlite' ? sqlitePath(config.storage.url) : ':memory:';
+  const audit: AuditWriter =
+    auditFile !== ':memory:' && config.audit.thread
+      ? new ThreadedAuditWriter({ ...writerOptions, path: auditFile, synchronous: config.audit.durability === 'strict' ? 'FULL' : 'NORMAL', fallback: inProcessWriter }, logger)
+      : inProcessWriter();
+  // Listen only once the audit thread has its connection: strict requests wait on it.
+  if (audit instanceof ThreadedAuditWriter) await audit.ready;
 
   let demo: DemoUpstream | undefined;
   const baseUrls: Record<string, string> = {};

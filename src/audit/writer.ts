@@ -1,5 +1,8 @@
 /**
- * Takes audit records off the hot path. In `batched` durability, `append` only queues; a group
+ * Takes audit records off the hot path. Two writers: `InProcessAuditWriter` (below) commits on
+ * this thread, and `ThreadedAuditWriter` (audit/thread-writer.ts) runs the same writer on a
+ * worker thread with its own SQLite connection, so serialising, hashing and committing never
+ * hold the event loop. In `batched` durability, `append` only queues; a group
  * commit writes the queue every `flush_interval` ms, or at once when `batch_size` records wait,
  * so a crash loses at most the records of the last interval and a graceful shutdown (`close`)
  * loses nothing. `writeNow` is strict durability's path: the record is committed (or spooled)
@@ -9,17 +12,40 @@
  */
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { Logger } from 'pino';
 import type { AuditSink } from '../store/types.js';
 import type { AuditRecord } from './record.js';
+
+/** What the pipeline, the admin API and shutdown use, whichever thread commits. */
+export interface AuditWriter {
+  /** Queues a record for the next group commit (batched durability). */
+  append(record: AuditRecord): void;
+  /** Commits one record now, or spools it durably if the store refuses (strict durability). */
+  writeNow(record: AuditRecord): Promise<void>;
+  /** Commits everything appended so far (and replays the spool first). */
+  flush(): Promise<void>;
+  /** Commits (or spools) everything appended, then stops. */
+  close(): Promise<void>;
+  /** Records appended and not yet committed or spooled. */
+  readonly pending: number;
+  /** Records in the spool file, waiting for the store. */
+  readonly spooled: number;
+}
 
 export interface AuditWriterOptions {
   flushIntervalMs: number;
   batchSize: number;
   spoolFile: string;
+  /** Told how many queued records each group commit settled (committed or spooled), in order. */
+  onSettled?: (records: number) => void;
 }
 
-export class AuditWriter {
+/** The two log calls the writer makes (a pino logger, or the audit thread's relay to one). */
+export interface AuditLog {
+  error(fields: object, message: string): void;
+  warn(fields: object, message: string): void;
+}
+
+export class InProcessAuditWriter implements AuditWriter {
   private queue: AuditRecord[] = [];
   private flushing: Promise<void> | undefined;
   private readonly timer: NodeJS.Timeout;
@@ -29,7 +55,7 @@ export class AuditWriter {
   constructor(
     private readonly sink: AuditSink,
     private readonly options: AuditWriterOptions,
-    private readonly log: Logger,
+    private readonly log: AuditLog,
   ) {
     this.timer = setInterval(() => void this.flush(), options.flushIntervalMs);
     this.timer.unref();
@@ -70,6 +96,7 @@ export class AuditWriter {
       } catch (err) {
         this.spool(batch, err);
       }
+      this.options.onSettled?.(batch.length);
     })().finally(() => {
       this.flushing = undefined;
     });

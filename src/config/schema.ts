@@ -255,6 +255,10 @@ export const ConfigSchema = z
         store_content: z.boolean().default(false).describe('Store prompt and completion text in audit records (as forwarded: with redactions applied). Default: only hashes and sizes.'),
         retention_days: z.number().int().positive().optional().describe("Delete records older than this many days (hourly; each run is recorded in the tenant's hash chain). Unset: keep forever."),
         spool_file: z.string().optional().describe('Where records go while the store cannot take them; replayed when it can. Default: audit-spool.jsonl beside the SQLite file.'),
+        thread: z
+          .boolean()
+          .default(true)
+          .describe('SQLite file only: serialise, hash and commit audit records on a worker thread with its own connection, off the event loop. false: on the main thread (PostgreSQL and in-memory SQLite always are).'),
       })
       .strict()
       .prefault({})

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AuditRecord, GatewayIdentity } from '../audit/record.js';
-import { AuditWriter } from '../audit/writer.js';
+import { InProcessAuditWriter } from '../audit/writer.js';
 import type { GatewayConfig } from '../config/load.js';
 import { GatewayError } from '../errors.js';
 import { scrubberFor } from '../security/scrub.js';
@@ -15,14 +15,14 @@ import { RouteTable } from './select-route.js';
 const identity: GatewayIdentity = { instance: 'test:1', version: '0.0.0-test', configVersion: 'cfg1' };
 
 let scratch: Awaited<ReturnType<typeof scratchDb>>;
-let writer: AuditWriter;
+let writer: InProcessAuditWriter;
 let config: GatewayConfig;
 let observed: AuditRecord[];
 let deps: Parameters<typeof auditRequest>[1];
 
 beforeEach(async () => {
   scratch = await scratchDb();
-  writer = new AuditWriter(await SqliteAuditSink.open(scratch.db), { flushIntervalMs: 60_000, batchSize: 1000, spoolFile: join(scratch.dir, 'audit.spool') }, pino({ level: 'silent' }));
+  writer = new InProcessAuditWriter(await SqliteAuditSink.open(scratch.db), { flushIntervalMs: 60_000, batchSize: 1000, spoolFile: join(scratch.dir, 'audit.spool') }, pino({ level: 'silent' }));
   config = stageConfig(acmeTenant());
   observed = [];
   deps = { audit: writer, identity, observeRecord: (r) => void observed.push(r), upstream: { scrubber: scrubberFor(config) } };

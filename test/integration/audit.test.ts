@@ -227,7 +227,8 @@ describe('tamper evidence', () => {
 describe('spool', () => {
   it('spools records while the store refuses writes and replays them, keeping the chain whole', async () => {
     await gw.audit.flush();
-    await sql`pragma query_only = on`.execute(gw.db);
+    // The store refuses every audit insert (a trigger: seen by the audit thread's own connection too).
+    await sql`create trigger refuse_audit before insert on audit_records begin select raise(abort, 'refused for the test'); end`.execute(gw.db);
     const ids: string[] = [];
     try {
       for (let i = 0; i < 4; i++) {
@@ -241,7 +242,7 @@ describe('spool', () => {
       const spool = files.flatMap((f) => readFileSync(f, 'utf8').trim().split('\n'));
       expect(spool.map((l) => JSON.parse(l).decision_id)).toEqual(ids);
     } finally {
-      await sql`pragma query_only = off`.execute(gw.db);
+      await sql`drop trigger refuse_audit`.execute(gw.db);
     }
     await gw.audit.flush();
     expect(gw.audit.spooled).toBe(0);

@@ -8,13 +8,8 @@ import type { Kysely } from 'kysely';
 import { chainHash, chainOf, GENESIS_HASH, type RetentionEvent } from '../../audit/chain.js';
 import type { AuditRecord } from '../../audit/record.js';
 import type { AuditRetention, AuditSink } from '../types.js';
+import { SqliteAuditBatcher } from './audit-batch.js';
 import { rawSqlite, type SqliteTables } from './database.js';
-
-const INSERT_COLUMNS = [
-  'decision_id', 'received_at', 'tenant_id', 'team_id', 'agent_id', 'key_id', 'endpoint', 'model_requested', 'model_resolved', 'provider',
-  'stream', 'policy_outcome', 'risk_score', 'http_status', 'error_code', 'input_tokens', 'output_tokens', 'cost_usd', 'budget_reserved_usd',
-  'record', 'kind', 'chain', 'chain_seq', 'prev_hash', 'record_hash',
-] as const;
 
 interface Head {
   seq: number;
@@ -31,36 +26,16 @@ export class SqliteAuditSink implements AuditSink, AuditRetention {
     return sink;
   }
 
+  private batcher: SqliteAuditBatcher | undefined;
+
   async append(records: readonly AuditRecord[]): Promise<void> {
     // A prepared statement in one synchronous transaction, under Kysely's connection lock: the
     // group commit costs a few microseconds a record instead of building SQL for every row.
-    const rows = records.map((r) => ({ ...columns(r), record: JSON.stringify(r), kind: r.kind, chain: chainOf(r.tenant_id) }));
-    await this.db.connection().execute(async () => this.insertBatch(rows));
-  }
-
-  private insertBatch: (rows: (Record<string, unknown> & { record: string; chain: string })[]) => void = (rows) => {
-    const sqlite = rawSqlite(this.db);
-    const insert = sqlite.prepare(
-      `insert into audit_records (${INSERT_COLUMNS.join(', ')}) values (${INSERT_COLUMNS.map((c) => `@${c}`).join(', ')})`,
-    );
-    const headOf = sqlite.prepare<[string], { chain_seq: number; record_hash: string }>('select chain_seq, record_hash from audit_records where chain = ? order by chain_seq desc limit 1');
-    const batch = sqlite.transaction((batch: (Record<string, unknown> & { record: string; chain: string })[]) => {
-      const heads = new Map<string, Head>();
-      for (const row of batch) {
-        let head = heads.get(row.chain);
-        if (!head) {
-          const stored = headOf.get(row.chain);
-          head = stored ? { seq: stored.chain_seq, hash: stored.record_hash } : { seq: 0, hash: GENESIS_HASH };
-        }
-        const next = { seq: head.seq + 1, hash: chainHash(head.hash, row.record) };
-        heads.set(row.chain, next);
-        insert.run({ ...row, chain_seq: next.seq, prev_hash: head.hash, record_hash: next.hash });
-      }
+    await this.db.connection().execute(async () => {
+      this.batcher ??= new SqliteAuditBatcher(rawSqlite(this.db));
+      this.batcher.append(records);
     });
-    // IMMEDIATE: the write lock is taken before the heads are read, so no other process appends in between.
-    this.insertBatch = (rows) => batch.immediate(rows);
-    this.insertBatch(rows);
-  };
+  }
 
   /**
    * Deletes a tenant's records older than `before` and appends a retention event to its chain
@@ -143,28 +118,4 @@ export class SqliteAuditSink implements AuditSink, AuditRetention {
       }
     });
   }
-}
-
-function columns(r: AuditRecord) {
-  return {
-    decision_id: r.decision_id,
-    received_at: r.received_at_ms,
-    tenant_id: r.tenant_id,
-    team_id: r.team_id,
-    agent_id: r.agent_id,
-    key_id: r.key_id,
-    endpoint: r.endpoint,
-    model_requested: r.model_requested,
-    model_resolved: r.model_resolved,
-    provider: r.provider,
-    stream: r.stream ? 1 : 0,
-    policy_outcome: r.policy_outcome,
-    risk_score: r.risk_score,
-    http_status: r.http_status,
-    error_code: r.error_code,
-    input_tokens: r.input_tokens,
-    output_tokens: r.output_tokens,
-    cost_usd: r.cost_usd,
-    budget_reserved_usd: r.budget_reserved_usd,
-  };
 }

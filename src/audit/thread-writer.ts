@@ -1,0 +1,208 @@
+/**
+ * The audit writer the gateway uses with an embedded SQLite file: records are handed to the
+ * audit thread (audit/thread.ts) — batched, one postMessage per turn of the event loop — and the
+ * thread serialises, hashes and commits them on its own connection. Durability is the
+ * in-process writer's: batched commits every `flush_interval` (a crash loses at most that),
+ * `writeNow` (strict) resolves once the thread has committed or spooled the record, `close`
+ * flushes everything.
+ *
+ * If the thread dies, records it had not yet reported settled are sent again to a new thread,
+ * which skips any it had in fact committed (so none is lost or stored twice); after
+ * `MAX_RESTARTS` deaths within a minute the gateway stops using threads and commits in-process.
+ */
+import { Worker } from 'node:worker_threads';
+import type { AuditRecord } from './record.js';
+import type { AuditThreadOptions, FromAuditThread, ToAuditThread } from './thread.js';
+import type { AuditLog, AuditWriter } from './writer.js';
+
+const MAX_RESTARTS = 3;
+const RESTART_WINDOW_MS = 60_000;
+
+type Call = Extract<ToAuditThread, { id: number }>;
+
+interface PendingCall {
+  message: Call;
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+export interface ThreadedAuditWriterOptions extends AuditThreadOptions {
+  /** The in-process writer to fall back on when the thread keeps dying. */
+  fallback: () => AuditWriter;
+}
+
+export class ThreadedAuditWriter implements AuditWriter {
+  private worker!: Worker;
+  /** Appended, not yet posted (posted on the next turn of the event loop). */
+  private outbox: AuditRecord[] = [];
+  private posting = false;
+  /** Posted and not yet reported settled, oldest first, from index `settledUpTo`. */
+  private unsettled: AuditRecord[] = [];
+  private settledUpTo = 0;
+  private readonly calls = new Map<number, PendingCall>();
+  private nextId = 1;
+  private deaths: number[] = [];
+  private closing = false;
+  private fallback: AuditWriter | undefined;
+  private lastSpooled = 0;
+  /** Exits of the current thread: resolved when it ends. */
+  private exited!: Promise<void>;
+  private markReady!: () => void;
+  /** Resolved once the first thread has opened its connection (or the writer fell back to in-process). */
+  readonly ready = new Promise<void>((resolve) => (this.markReady = resolve));
+
+  constructor(
+    private readonly options: ThreadedAuditWriterOptions,
+    private readonly log: AuditLog & { info?: (fields: object, message: string) => void },
+  ) {
+    this.start(false);
+  }
+
+  append(record: AuditRecord): void {
+    if (this.fallback) return this.fallback.append(record);
+    this.outbox.push(record);
+    if (!this.posting) {
+      this.posting = true;
+      setImmediate(this.post);
+    }
+  }
+
+  writeNow(record: AuditRecord): Promise<void> {
+    if (this.fallback) return this.fallback.writeNow(record);
+    return this.call({ t: 'write', id: this.nextId++, record });
+  }
+
+  flush(): Promise<void> {
+    if (this.fallback) return this.fallback.flush();
+    return this.call({ t: 'flush', id: this.nextId++ });
+  }
+
+  async close(): Promise<void> {
+    if (this.fallback) return this.fallback.close();
+    this.closing = true;
+    await this.call({ t: 'close', id: this.nextId++ });
+    await this.exited;
+    // Fell back while closing: the in-process writer holds what was left.
+    if (this.fallback) await (this.fallback as AuditWriter).close();
+  }
+
+  get pending(): number {
+    return this.fallback ? this.fallback.pending : this.outbox.length + this.unsettled.length - this.settledUpTo;
+  }
+
+  get spooled(): number {
+    return this.fallback ? this.fallback.spooled : this.lastSpooled;
+  }
+
+  /** The thread, for tests that kill it. */
+  get thread(): Worker {
+    return this.worker;
+  }
+
+  private readonly post = (): void => {
+    this.posting = false;
+    if (this.outbox.length === 0 || this.fallback) return;
+    const records = this.outbox;
+    this.outbox = [];
+    for (const r of records) this.unsettled.push(r);
+    this.send({ t: 'records', records });
+  };
+
+  private call(message: Call): Promise<void> {
+    // Records appended before the call go first, so a flush covers them and order holds.
+    this.post();
+    return new Promise<void>((resolve, reject) => {
+      this.calls.set(message.id, { message, resolve, reject });
+      this.send(message);
+    });
+  }
+
+  private send(message: ToAuditThread): void {
+    this.worker.postMessage(message);
+  }
+
+  private start(resend: boolean): void {
+    const worker = spawn(this.options);
+    this.worker = worker;
+    worker.unref();
+    this.exited = new Promise((resolve) => worker.once('exit', () => resolve()));
+    worker.on('message', (m: FromAuditThread) => this.receive(m));
+    worker.on('error', (err) => this.log.error({ err }, 'the audit thread failed'));
+    worker.on('exit', (code) => this.exit(worker, code));
+    if (!resend) return;
+    const left = this.unsettled.slice(this.settledUpTo);
+    this.unsettled = left;
+    this.settledUpTo = 0;
+    if (left.length > 0) worker.postMessage({ t: 'records', records: left, resent: true } satisfies ToAuditThread);
+    for (const { message } of this.calls.values()) worker.postMessage(message.t === 'write' ? { ...message, resent: true } : message);
+  }
+
+  private receive(m: FromAuditThread): void {
+    switch (m.t) {
+      case 'ready':
+        this.markReady();
+        return;
+      case 'settled':
+        this.lastSpooled = m.spooled;
+        this.settledUpTo += m.records;
+        // Drop settled records once they are the larger part, so the array does not grow forever.
+        if (this.settledUpTo > 256 && this.settledUpTo * 2 > this.unsettled.length) {
+          this.unsettled = this.unsettled.slice(this.settledUpTo);
+          this.settledUpTo = 0;
+        }
+        return;
+      case 'done': {
+        this.lastSpooled = m.spooled;
+        const call = this.calls.get(m.id);
+        this.calls.delete(m.id);
+        if (!call) return;
+        if (m.error) call.reject(new Error(m.error));
+        else call.resolve();
+        return;
+      }
+      case 'log':
+        this.log[m.level](m.fields, m.message);
+        return;
+    }
+  }
+
+  private exit(worker: Worker, code: number): void {
+    if (worker !== this.worker) return;
+    const clean = this.closing && this.calls.size === 0 && this.pending === 0;
+    if (clean) return;
+    const now = Date.now();
+    this.deaths = [...this.deaths.filter((t) => now - t < RESTART_WINDOW_MS), now];
+    if (this.deaths.length > MAX_RESTARTS) return this.fallBack(code);
+    this.log.error({ code, unsettled: this.pending, restarts: this.deaths.length }, 'the audit thread exited; restarting it and sending it the records not yet committed');
+    this.start(true);
+  }
+
+  /** The thread keeps dying: hand everything to an in-process writer, in order. */
+  private fallBack(code: number): void {
+    this.log.error({ code, restarts: this.deaths.length }, `the audit thread died ${this.deaths.length} times within a minute; committing audit records on the main thread from now on`);
+    const fallback = this.options.fallback();
+    this.fallback = fallback;
+    this.markReady();
+    for (const r of this.unsettled.slice(this.settledUpTo)) fallback.append(r);
+    for (const r of this.outbox) fallback.append(r);
+    this.unsettled = [];
+    this.settledUpTo = 0;
+    this.outbox = [];
+    for (const { message, resolve, reject } of this.calls.values()) {
+      const work = message.t === 'write' ? fallback.writeNow(message.record) : fallback.flush();
+      work.then(resolve, reject);
+    }
+    this.calls.clear();
+  }
+}
+
+/**
+ * Starts audit/thread: the compiled `thread.js` next to this file, or — when the gateway runs
+ * from its TypeScript sources (tests, `npm run dev`) — `thread.ts` through tsx's loader.
+ */
+function spawn(options: AuditThreadOptions): Worker {
+  const workerData: AuditThreadOptions = { path: options.path, synchronous: options.synchronous, flushIntervalMs: options.flushIntervalMs, batchSize: options.batchSize, spoolFile: options.spoolFile };
+  if (import.meta.url.endsWith('.js')) return new Worker(new URL('./thread.js', import.meta.url), { workerData });
+  const source = new URL('./thread.ts', import.meta.url).href;
+  return new Worker(`import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(source)}); });`, { eval: true, workerData });
+}

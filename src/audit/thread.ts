@@ -1,0 +1,96 @@
+/**
+ * The audit thread (node:worker_threads): a group-commit writer on its own SQLite connection.
+ * The event loop only hands records over (audit/thread-writer.ts); serialising them, hashing the
+ * chain, committing, spooling to disk when the store refuses and replaying the spool all happen
+ * here. Messages are handled in arrival order, so records are committed in the order the
+ * gateway finished them.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import Database from 'better-sqlite3';
+import { SqliteAuditBatcher } from '../store/sqlite/audit-batch.js';
+import type { AuditRecord } from './record.js';
+import { InProcessAuditWriter, type AuditLog } from './writer.js';
+
+/** What the gateway tells the thread when it starts it. */
+export interface AuditThreadOptions {
+  /** The SQLite file (the gateway's own `storage.url`). */
+  path: string;
+  synchronous: 'NORMAL' | 'FULL';
+  flushIntervalMs: number;
+  batchSize: number;
+  spoolFile: string;
+}
+
+/** Gateway → thread. `resent`: records a thread that died may have committed already (never stored twice). */
+export type ToAuditThread =
+  | { t: 'records'; records: AuditRecord[]; resent?: boolean }
+  | { t: 'write'; id: number; record: AuditRecord; resent?: boolean }
+  | { t: 'flush'; id: number }
+  | { t: 'close'; id: number };
+
+/** Thread → gateway. `settled`: that many queued records were committed or spooled, oldest first. */
+export type FromAuditThread =
+  | { t: 'ready' }
+  | { t: 'settled'; records: number; spooled: number }
+  | { t: 'done'; id: number; spooled: number; error?: string }
+  | { t: 'log'; level: 'error' | 'warn'; fields: object; message: string };
+
+const port = parentPort;
+if (!port) throw new Error('audit/thread.ts runs as a worker thread (see audit/thread-writer.ts)');
+const options = workerData as AuditThreadOptions;
+const send = (message: FromAuditThread) => port.postMessage(message);
+
+const sqlite = new Database(options.path);
+sqlite.pragma('journal_mode = WAL');
+sqlite.pragma(`synchronous = ${options.synchronous}`);
+sqlite.pragma('busy_timeout = 5000');
+const batcher = new SqliteAuditBatcher(sqlite);
+const resent = new WeakSet<AuditRecord>();
+const log: AuditLog = {
+  // Errors are plain objects here: only their message crosses to the gateway's logger.
+  error: (fields, message) => send({ t: 'log', level: 'error', fields: loggable(fields), message }),
+  warn: (fields, message) => send({ t: 'log', level: 'warn', fields: loggable(fields), message }),
+};
+const writer = new InProcessAuditWriter(
+  // A batch holding a resent record checks each record against the store before inserting it.
+  { append: async (records) => void batcher.append(records, records.some((r) => resent.has(r))) },
+  { flushIntervalMs: options.flushIntervalMs, batchSize: options.batchSize, spoolFile: options.spoolFile, onSettled: (records) => send({ t: 'settled', records, spooled: writer.spooled }) },
+  log,
+);
+
+port.on('message', (message: ToAuditThread) => {
+  switch (message.t) {
+    case 'records':
+      for (const record of message.records) {
+        if (message.resent) resent.add(record);
+        writer.append(record);
+      }
+      return;
+    case 'write':
+      if (message.resent) resent.add(message.record);
+      return reply(message.id, writer.writeNow(message.record));
+    case 'flush':
+      return reply(message.id, writer.flush());
+    case 'close':
+      return reply(
+        message.id,
+        writer.close().finally(() => sqlite.close()),
+        () => port.close(),
+      );
+  }
+});
+
+send({ t: 'ready' });
+
+function reply(id: number, work: Promise<void>, then?: () => void): void {
+  work.then(
+    () => send({ t: 'done', id, spooled: writer.spooled }),
+    (err: unknown) => send({ t: 'done', id, spooled: writer.spooled, error: err instanceof Error ? err.message : String(err) }),
+  ).finally(then);
+}
+
+function loggable(fields: object): object {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(fields)) out[k] = v instanceof Error ? { message: v.message, code: (v as { code?: unknown }).code } : v;
+  return out;
+}

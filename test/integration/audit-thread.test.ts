@@ -1,0 +1,200 @@
+/**
+ * The audit thread (audit/thread-writer.ts): records committed by the worker thread survive in
+ * order with whole chains, strict mode still waits for the commit, a graceful shutdown flushes,
+ * and a thread that dies (once, or again and again) loses no record and stores none twice.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AuditRecord } from '../../src/audit/record.js';
+import { ThreadedAuditWriter } from '../../src/audit/thread-writer.js';
+import { verifyAudit } from '../../src/audit/verify.js';
+import { SqliteAuditBatcher } from '../../src/store/sqlite/audit-batch.js';
+import { openSqlite } from '../../src/store/sqlite/database.js';
+import { KyselyAuditQuery } from '../../src/store/audit-query.js';
+import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai-upstream.js';
+import { baseConfig, OTHER_TENANT_KEY, startTestGateway, type TestGateway } from '../support/gateway.js';
+
+let upstream: FakeOpenAI;
+
+beforeAll(async () => {
+  upstream = await startFakeOpenAI();
+});
+afterAll(async () => {
+  await upstream?.close();
+});
+
+/** A gateway whose batched commits only happen on flush (or shutdown): what is queued stays queued. */
+async function gateway(audit = 'audit: { flush_interval: 60s }'): Promise<TestGateway> {
+  return startTestGateway(baseConfig(upstream.baseUrl, audit).replace('audit:\n  flush_interval: 20ms\n', ''));
+}
+
+/**
+ * Sends `n` requests, alternating tenants, `concurrency` at a time; returns their decision ids
+ * in completion order (which is the order of their records when one at a time).
+ */
+async function traffic(gw: TestGateway, n: number, concurrency = 1): Promise<string[]> {
+  const ids: string[] = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < n) {
+        const i = next++;
+        const [key, model] = i % 2 === 0 ? [undefined, 'gpt-test'] : [OTHER_TENANT_KEY, 'gpt-other'];
+        const { response } = await gw.client(key).chat.completions.create({ model, messages: [{ role: 'user', content: `thread ${i}` }] }).withResponse();
+        ids.push(response.headers.get('x-omega-decision-id')!);
+      }
+    }),
+  );
+  return ids;
+}
+
+function storedRows(file: string): { decision_id: string; kind: string; chain: string; chain_seq: number }[] {
+  const db = new Database(file, { readonly: true });
+  try {
+    return db.prepare('select decision_id, kind, chain, chain_seq from audit_records order by seq').all() as never;
+  } finally {
+    db.close();
+  }
+}
+
+async function verdicts(file: string) {
+  const db = await openSqlite(`sqlite://${file}`);
+  try {
+    return await verifyAudit(new KyselyAuditQuery(db));
+  } finally {
+    await db.destroy();
+  }
+}
+
+/** Waits (bounded) until `check` holds. */
+async function until(check: () => boolean, ms = 20_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('audit thread', () => {
+  it('commits every record once, in completion order per chain, and the chains verify', async () => {
+    const gw = await gateway();
+    try {
+      expect(gw.audit).toBeInstanceOf(ThreadedAuditWriter);
+      const concurrent = await traffic(gw, 60, 8);
+      const sequential = await traffic(gw, 10);
+      expect(gw.audit.pending).toBe(70); // queued: nothing committed before the flush
+      await gw.audit.flush();
+      expect(gw.audit.pending).toBe(0);
+      const rows = storedRows(join(gw.dir, 'omega.db')).filter((r) => r.kind === 'request');
+      expect(rows.map((r) => r.decision_id).sort()).toEqual([...concurrent, ...sequential].sort());
+      // Records are stored in the order their requests finished (the order the gateway appended them).
+      expect(rows.slice(60).map((r) => r.decision_id)).toEqual(sequential);
+      for (const chain of ['acme', 'globex']) {
+        const seqs = rows.filter((r) => r.chain === chain).map((r) => r.chain_seq);
+        expect(seqs).toEqual(seqs.map((_, i) => i + 1));
+      }
+      expect((await verdicts(join(gw.dir, 'omega.db'))).every((v) => v.broken === null)).toBe(true);
+    } finally {
+      await gw.stop();
+    }
+  }, 60_000);
+
+  it('a graceful shutdown commits what the thread still held', async () => {
+    const gw = await gateway();
+    const dir = mkdtempSync(join(tmpdir(), 'omega-thread-'));
+    const file = join(dir, 'copy.db');
+    try {
+      const ids = await traffic(gw, 20);
+      expect(gw.audit.pending).toBe(20);
+      await gw.close(); // no flush before: close must do it
+      const db = new Database(join(gw.dir, 'omega.db'), { readonly: true });
+      db.exec(`vacuum into '${file}'`);
+      db.close();
+      expect(storedRows(file).map((r) => r.decision_id)).toEqual(ids);
+      expect((await verdicts(file)).every((v) => v.broken === null)).toBe(true);
+    } finally {
+      rmSync(gw.dir, { recursive: true, force: true });
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it('strict durability: the decision and cost records are committed by the time the answer is in', async () => {
+    const gw = await gateway('audit: { durability: strict, flush_interval: 60s }');
+    try {
+      const { response } = await gw.client().chat.completions.create({ model: 'gpt-test', messages: [{ role: 'user', content: 'strict via the thread' }] }).withResponse();
+      const id = response.headers.get('x-omega-decision-id')!;
+      // No flush: read the file as another process would.
+      const kinds = storedRows(join(gw.dir, 'omega.db')).filter((r) => r.decision_id === id).map((r) => r.kind);
+      expect(kinds).toEqual(['decision', 'cost']);
+      await gw.audit.flush();
+      expect(storedRows(join(gw.dir, 'omega.db')).filter((r) => r.decision_id === id).map((r) => r.kind)).toEqual(['decision', 'cost', 'request']);
+    } finally {
+      await gw.stop();
+    }
+  }, 60_000);
+
+  it('a thread killed with records queued is replaced, and the new one commits them', async () => {
+    const gw = await gateway();
+    try {
+      const audit = gw.audit as ThreadedAuditWriter;
+      const first = await traffic(gw, 20);
+      const dead = audit.thread;
+      await dead.terminate(); // as if it crashed: its 20 queued records were never committed
+      await until(() => audit.thread !== dead);
+      const second = await traffic(gw, 10);
+      await audit.flush();
+      const rows = storedRows(join(gw.dir, 'omega.db'));
+      expect(rows.map((r) => r.decision_id)).toEqual([...first, ...second]);
+      expect((await verdicts(join(gw.dir, 'omega.db'))).every((v) => v.broken === null)).toBe(true);
+    } finally {
+      await gw.stop();
+    }
+  }, 60_000);
+
+  it('a thread that keeps dying hands over to the main thread without losing a record', async () => {
+    const gw = await gateway();
+    try {
+      const audit = gw.audit as ThreadedAuditWriter;
+      const ids: string[] = [];
+      // Four deaths within a minute: the fourth makes the gateway commit on the main thread.
+      for (let i = 0; i < 4; i++) {
+        ids.push(...(await traffic(gw, 5)));
+        const dead = audit.thread;
+        await dead.terminate();
+        if (i < 3) await until(() => audit.thread !== dead);
+      }
+      await until(() => audit.pending === 20 && audit.thread.threadId === -1);
+      ids.push(...(await traffic(gw, 5)));
+      await audit.flush();
+      expect(audit.pending).toBe(0);
+      expect(storedRows(join(gw.dir, 'omega.db')).map((r) => r.decision_id)).toEqual(ids);
+      expect((await verdicts(join(gw.dir, 'omega.db'))).every((v) => v.broken === null)).toBe(true);
+    } finally {
+      await gw.stop();
+    }
+  }, 90_000);
+});
+
+describe('resent batches', () => {
+  it('a batch sent again after its thread died is not stored twice, and the chain continues', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'omega-resend-'));
+    const file = join(dir, 'omega.db');
+    try {
+      await (await openSqlite(`sqlite://${file}`)).destroy(); // migrated
+      const db = new Database(file);
+      const batcher = new SqliteAuditBatcher(db);
+      const record = (i: number) => ({ kind: 'request', decision_id: `dec_resend_${i}`, tenant_id: 'acme', received_at_ms: 1_000 + i, endpoint: '/v1/chat/completions', stream: false, policy_outcome: 'ALLOW', risk_score: 0, http_status: 200, cost_usd: 0, budget_reserved_usd: 0 }) as unknown as AuditRecord;
+      expect(batcher.append([record(1), record(2)])).toBe(2);
+      // The thread committed 1 and 2, died before saying so; the new thread gets 1, 2 and 3.
+      expect(batcher.append([record(1), record(2), record(3)], true)).toBe(1);
+      db.close();
+      expect(storedRows(file).map((r) => [r.decision_id, r.chain_seq])).toEqual([['dec_resend_1', 1], ['dec_resend_2', 2], ['dec_resend_3', 3]]);
+      expect((await verdicts(file))[0]!.broken).toBeNull();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
