@@ -10,6 +10,9 @@ import type { ResponsesTable } from './sqlite/database.js';
 type ResponsesRow = Omit<ResponsesTable, 'native'> & { native: number | boolean };
 type ResponsesDb = Kysely<{ responses: ResponsesRow }>;
 
+/** Expired responses deleted per statement. */
+const EXPIRY_SLICE = 1_000;
+
 export class KyselyResponseStore<DB extends { responses: ResponsesRow }> implements ResponseStore {
   private readonly db: ResponsesDb;
 
@@ -73,8 +76,15 @@ export class KyselyResponseStore<DB extends { responses: ResponsesRow }> impleme
     return result.numDeletedRows > 0n;
   }
 
+  /** In slices of `EXPIRY_SLICE` rows with the event loop free between them (SQLite runs on it). */
   async deleteExpired(now: number): Promise<number> {
-    const result = await this.db.deleteFrom('responses').where('expires_at', '<=', now).executeTakeFirst();
-    return Number(result.numDeletedRows);
+    let total = 0;
+    for (;;) {
+      const expired = this.db.selectFrom('responses').select('id').where('expires_at', '<=', now).limit(EXPIRY_SLICE);
+      const deleted = Number((await this.db.deleteFrom('responses').where('id', 'in', expired).executeTakeFirst()).numDeletedRows);
+      total += deleted;
+      if (deleted < EXPIRY_SLICE) return total;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
   }
 }

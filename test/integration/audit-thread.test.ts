@@ -198,3 +198,43 @@ describe('resent batches', () => {
     }
   });
 });
+
+describe('retention in slices', () => {
+  it('deletes thousands of records in short transactions with the event loop free between them, and the chain still verifies', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'omega-prune-'));
+    const file = join(dir, 'omega.db');
+    try {
+      const db = await openSqlite(`sqlite://${file}`);
+      const raw = new Database(file);
+      const batcher = new SqliteAuditBatcher(raw);
+      const record = (i: number, at: number) => ({ kind: 'request', decision_id: `dec_old_${i}`, tenant_id: 'acme', received_at_ms: at, endpoint: '/v1/chat/completions', stream: false, policy_outcome: 'ALLOW', risk_score: 0, http_status: 200, cost_usd: 0, budget_reserved_usd: 0 }) as unknown as AuditRecord;
+      const old = Array.from({ length: 4_500 }, (_, i) => record(i, 1_000 + i));
+      const recent = Array.from({ length: 10 }, (_, i) => record(10_000 + i, Date.now()));
+      batcher.append(old);
+      batcher.append(recent);
+      raw.close();
+      const { SqliteAuditSink } = await import('../../src/store/sqlite/audit-sink.js');
+      const sink = await SqliteAuditSink.open(db);
+      // Turns of the event loop while the prune runs: one per slice boundary at least.
+      let turns = 0;
+      let ticking = true;
+      const tick = () => {
+        turns++;
+        if (ticking) setImmediate(tick);
+      };
+      setImmediate(tick);
+      const event = await sink.prune('acme', Date.now() - 86_400_000, 'test');
+      ticking = false;
+      expect(event).toMatchObject({ deleted_count: 4_500, first_kept_seq: 4_501 });
+      expect(turns).toBeGreaterThanOrEqual(2);
+      await db.destroy();
+      const rows = storedRows(file);
+      // The ten recent records and one retention event per slice (three slices of at most 2,000).
+      expect(rows.filter((r) => r.kind === 'request').map((r) => r.decision_id)).toEqual(recent.map((r) => r.decision_id));
+      expect(rows.filter((r) => r.kind === 'retention')).toHaveLength(3);
+      expect((await verdicts(file))[0]).toMatchObject({ broken: null, records: 13 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});

@@ -11,6 +11,9 @@ import type { AuditRetention, AuditSink } from '../types.js';
 import { SqliteAuditBatcher } from './audit-batch.js';
 import { rawSqlite, type SqliteTables } from './database.js';
 
+/** Records deleted per retention transaction (see `prune`). */
+const PRUNE_SLICE = 2_000;
+
 interface Head {
   seq: number;
   hash: string;
@@ -40,11 +43,29 @@ export class SqliteAuditSink implements AuditSink, AuditRetention {
   /**
    * Deletes a tenant's records older than `before` and appends a retention event to its chain
    * that names the first kept record, so the shortened chain still verifies.
+   *
+   * SQLite runs on the event loop, so a large deletion goes in slices of `PRUNE_SLICE` records,
+   * each a complete retention run of its own (delete the oldest, append an event naming the new
+   * start) in its own short transaction, with the event loop free between slices: the chain
+   * verifies after every slice, and no slice holds the loop for more than a few milliseconds.
+   * Returns one event covering the whole run (its first kept record is the final start).
    */
   async prune(tenantId: string | null, before: number, actor: string): Promise<RetentionEvent> {
+    let total: RetentionEvent | undefined;
+    for (;;) {
+      const slice = await this.pruneSlice(tenantId, before, actor, PRUNE_SLICE);
+      total = total ? { ...slice, deleted_count: total.deleted_count + slice.deleted_count, first_kept_seq: slice.first_kept_seq ?? total.first_kept_seq, first_kept_prev_hash: slice.first_kept_prev_hash ?? total.first_kept_prev_hash } : slice;
+      if (slice.deleted_count < PRUNE_SLICE) return total;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
+  private async pruneSlice(tenantId: string | null, before: number, actor: string, limit: number): Promise<RetentionEvent> {
     const chain = chainOf(tenantId);
     return this.db.transaction().execute(async (trx) => {
-      const deleted = await trx.deleteFrom('audit_records').where('chain', '=', chain).where('received_at', '<', before).where('kind', '!=', 'retention').executeTakeFirst();
+      // The oldest records first, so what remains is the end of the chain.
+      const doomed = trx.selectFrom('audit_records').select('seq').where('chain', '=', chain).where('received_at', '<', before).where('kind', '!=', 'retention').orderBy('chain_seq').limit(limit);
+      const deleted = await trx.deleteFrom('audit_records').where('seq', 'in', doomed).executeTakeFirst();
       const at = Date.now();
       const nothing: RetentionEvent = { event: 'retention', chain, deleted_before: new Date(before).toISOString(), deleted_count: 0, first_kept_seq: null, first_kept_prev_hash: null, at: new Date(at).toISOString(), actor };
       if (Number(deleted.numDeletedRows) === 0) return nothing; // nothing to record
