@@ -38,7 +38,7 @@ import type { UpstreamClient } from './pipeline/forward.js';
 import { sendError } from './pipeline/respond.js';
 import type { RouteTable } from './pipeline/select-route.js';
 import { healthRoutes } from './routes/health.js';
-import { McpSessions } from './mcp/sessions.js';
+import type { McpSessions } from './mcp/sessions.js';
 import { mcpRoutes } from './routes/mcp.js';
 import { modelsRoute } from './routes/models.js';
 import { surfaceOf, surfaceRoutes } from './routes/surfaces.js';
@@ -179,13 +179,19 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
     receiving.delete(request.raw.socket);
   });
 
-  const mcpSessions = new McpSessions(
-    config.mcp_servers,
-    { policy: deps.policy, limiter: deps.limiter, reviews: deps.reviews, audit: deps.audit, identity: deps.identity, observeRecord: deps.observeRecord, upstream: deps.upstream },
-    deps.identity.version,
-  );
-  app.addHook('onClose', async () => mcpSessions.closeAll());
-  mcpRoutes(app, mcpSessions);
+  // The MCP SDK (~25 MB) loads on the first request to a configured MCP server, never otherwise.
+  let mcpSessions: Promise<McpSessions> | undefined;
+  const loadMcp = () =>
+    (mcpSessions ??= import('./mcp/sessions.js').then(
+      ({ McpSessions }) =>
+        new McpSessions(
+          config.mcp_servers,
+          { policy: deps.policy, limiter: deps.limiter, reviews: deps.reviews, audit: deps.audit, identity: deps.identity, observeRecord: deps.observeRecord, upstream: deps.upstream },
+          deps.identity.version,
+        ),
+    ));
+  app.addHook('onClose', async () => (await mcpSessions?.catch(() => undefined))?.closeAll());
+  mcpRoutes(app, config.mcp_servers, loadMcp);
   surfaceRoutes(app, pipeline, { responses: deps.responses, responsesSettings: { store: config.responses.store, retentionMs: config.responses.retention } });
   modelsRoute(app, pipeline, config);
   healthRoutes(app, deps, edge);

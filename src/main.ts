@@ -31,11 +31,9 @@ import { PolicySet } from './policy/inheritance.js';
 import { MemoryRateLimiter } from './ratelimit/memory-limiter.js';
 import { ReviewQueue } from './review/queue.js';
 import { openStores, type OpenedStores } from './store/open-stores.js';
-import { openRedisCounters } from './store/redis/counters.js';
 import { FailoverCounters } from './store/redis/failover.js';
 import { sqlitePath, type SqliteDb } from './store/sqlite/database.js';
 import { MemorySignalBus } from './store/memory/signals.js';
-import { RedisSignalBus } from './store/redis/signals.js';
 import type { SignalBus } from './store/types.js';
 import { PolicySync } from './policy/sync.js';
 import { createLogger, scrubbingLogger } from './telemetry/logger.js';
@@ -131,8 +129,9 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
   for (const name of Object.keys(config.models)) preloadTokenizerFor(name);
 
   // Replicas tell each other about decisions, policy changes and revocations through Redis; alone, in memory.
+  // The Redis client (~20 MB) is loaded only when redis.url is set.
   const signals: SignalBus = config.redis.url
-    ? await RedisSignalBus.open({ url: config.redis.url, keyPrefix: config.redis.key_prefix, onError: (err) => logger.warn({ err: { message: err.message } }, 'redis signal connection failed; retrying') })
+    ? await (await import('./store/redis/signals.js')).RedisSignalBus.open({ url: config.redis.url, keyPrefix: config.redis.key_prefix, onError: (err) => logger.warn({ err: { message: err.message } }, 'redis signal connection failed; retrying') })
     : new MemorySignalBus();
   const policies = new PolicySet(config.policies);
   // Policies replaced at runtime (admin API, on any replica) stay in force across restarts: the newest stored version wins over the file.
@@ -143,7 +142,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
   // trip), else in this process.
   const localBudgets = new MemoryBudgetLedger({ timeZone: config.budgets.timezone });
   const localLimiter = new MemoryRateLimiter();
-  const shared = config.redis.url ? await openRedisCounters({ url: config.redis.url, keyPrefix: config.redis.key_prefix, timeZone: config.budgets.timezone }) : undefined;
+  const shared = config.redis.url ? await (await import('./store/redis/counters.js')).openRedisCounters({ url: config.redis.url, keyPrefix: config.redis.key_prefix, timeZone: config.budgets.timezone }) : undefined;
   // redis.on_unavailable: while Redis is away, the local counters stand in (or requests are refused).
   const counters = shared ? new FailoverCounters(shared, { limiter: localLimiter, ledger: localBudgets }, config.redis.on_unavailable, logger) : undefined;
   const budgets = counters?.ledger ?? localBudgets;

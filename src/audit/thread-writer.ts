@@ -16,6 +16,8 @@ import type { AuditThreadOptions, FromAuditThread, ToAuditThread } from './threa
 import type { AuditLog, AuditWriter } from './writer.js';
 
 const MAX_RESTARTS = 3;
+/** The thread holds little (a queue of records): a small young generation keeps its memory small. */
+const THREAD_LIMITS = { maxYoungGenerationSizeMb: 4 };
 const RESTART_WINDOW_MS = 60_000;
 
 type Call = Extract<ToAuditThread, { id: number }>;
@@ -202,7 +204,7 @@ export class ThreadedAuditWriter implements AuditWriter {
  */
 function spawn(options: AuditThreadOptions): Worker {
   const workerData: AuditThreadOptions = { path: options.path, synchronous: options.synchronous, flushIntervalMs: options.flushIntervalMs, batchSize: options.batchSize, spoolFile: options.spoolFile };
-  if (import.meta.url.endsWith('.js')) return new Worker(new URL('./thread.js', import.meta.url), { workerData });
+  if (import.meta.url.endsWith('.js')) return new Worker(new URL('./thread.js', import.meta.url), { workerData, resourceLimits: THREAD_LIMITS });
   const source = new URL('./thread.ts', import.meta.url).href;
   return new Worker(`import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(source)}); });`, { eval: true, workerData });
 }

@@ -14,7 +14,6 @@ import { csvHeader, csvLine, exportAudit } from '../audit/query.js';
 import { applyRetention } from '../audit/retention.js';
 import { verifyAudit } from '../audit/verify.js';
 import { policyTest, type PolicyTestOptions } from './policy-test.js';
-import { RedisSignalBus } from '../store/redis/signals.js';
 
 const program = new Command('omega').description('OmegaEngine Gateway').version(GATEWAY_VERSION);
 
@@ -247,6 +246,7 @@ policy
 /** Tells running replicas to drop the key from their caches; the cache TTL bounds it when Redis is unreachable. */
 async function announceRevocation(url: string, keyPrefix: string, keyId: string, cacheTtlMs: number): Promise<string> {
   try {
+    const { RedisSignalBus } = await import('../store/redis/signals.js');
     const bus = await RedisSignalBus.open({ url, keyPrefix });
     try {
       await bus.publish('key.revoked', JSON.stringify({ id: keyId }));

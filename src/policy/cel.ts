@@ -2,46 +2,56 @@
  * `when` expressions: CEL (no eval, no Function), type-checked against a fixed variable schema
  * at compile time so a typo such as `request.modle` fails when the policy loads, not per request.
  */
-import { Environment } from '@marcbachmann/cel-js';
+import { createRequire } from 'node:module';
+import type { Environment } from '@marcbachmann/cel-js';
 import type { PolicyInput, PolicySignals } from './types.js';
 
-// Created once: building an Environment is the expensive part.
-const env = new Environment({ limits: { maxAstNodes: 1000, maxDepth: 32, maxListElements: 256, maxMapEntries: 64 } })
-  .registerVariable({
-    name: 'request',
-    schema: {
-      model: 'string',
-      endpoint: 'string',
-      cost_estimate_usd: 'double',
-      input_tokens: 'int',
-      max_tokens: 'int',
-      stream: 'bool',
-      tools_count: 'int',
-      has_images: 'bool',
-      end_user: 'string',
-    },
-  })
-  .registerVariable({ name: 'principal', schema: { tenant: 'string', team: 'string', agent: 'string' } })
-  .registerVariable({
-    name: 'signals',
-    schema: {
-      pii_detected: 'bool',
-      pii_types: 'list<string>',
-      secrets_detected: 'bool',
-      secret_types: 'list<string>',
-      injection_score: 'double',
-    },
-  })
-  // MCP tool calls (docs/mcp.md); empty name/server and no args for model calls.
-  .registerVariable({ name: 'tool', schema: { name: 'string', server: 'string', args: 'map<string, dyn>' } })
-  .registerVariable({ name: 'risk', schema: { score: 'double' } })
-  .registerVariable('phase', 'string');
+// Loaded (synchronously: Node 20.19+ requires ES modules) and built once, when the first policy
+// with a `when` expression compiles: a configuration without one never loads CEL (~9 MB).
+const require = createRequire(import.meta.url);
+let built: Environment | undefined;
+const celEnvironment = (): Environment => (built ??= buildEnvironment());
+
+function buildEnvironment(): Environment {
+  const { Environment } = require('@marcbachmann/cel-js') as typeof import('@marcbachmann/cel-js');
+  return new Environment({ limits: { maxAstNodes: 1000, maxDepth: 32, maxListElements: 256, maxMapEntries: 64 } })
+    .registerVariable({
+      name: 'request',
+      schema: {
+        model: 'string',
+        endpoint: 'string',
+        cost_estimate_usd: 'double',
+        input_tokens: 'int',
+        max_tokens: 'int',
+        stream: 'bool',
+        tools_count: 'int',
+        has_images: 'bool',
+        end_user: 'string',
+      },
+    })
+    .registerVariable({ name: 'principal', schema: { tenant: 'string', team: 'string', agent: 'string' } })
+    .registerVariable({
+      name: 'signals',
+      schema: {
+        pii_detected: 'bool',
+        pii_types: 'list<string>',
+        secrets_detected: 'bool',
+        secret_types: 'list<string>',
+        injection_score: 'double',
+      },
+    })
+    // MCP tool calls (docs/mcp.md); empty name/server and no args for model calls.
+    .registerVariable({ name: 'tool', schema: { name: 'string', server: 'string', args: 'map<string, dyn>' } })
+    .registerVariable({ name: 'risk', schema: { score: 'double' } })
+    .registerVariable('phase', 'string');
+}
 
 export type CelContext = Record<string, unknown>;
 export type CelPredicate = (ctx: CelContext) => boolean;
 
 /** Compiles a `when` expression; throws an Error naming `where` (policy and rule) when it is invalid or not boolean. */
 export function compileWhen(expr: string, where: string): CelPredicate {
+  const env = celEnvironment();
   let checked;
   try {
     checked = env.check(expr);

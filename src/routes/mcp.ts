@@ -5,10 +5,10 @@
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { receiving } from '../edge/client-errors.js';
-import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import { GatewayError } from '../errors.js';
 import { checkJsonBounds } from '../surfaces/input-bounds.js';
 import { mayUseServer } from '../mcp/grants.js';
+import type { McpServerConfig } from '../config/schema.js';
 import type { McpSessions } from '../mcp/sessions.js';
 
 /** A JSON-RPC error on a plain HTTP answer (before any session exists). */
@@ -16,17 +16,22 @@ function rpcError(reply: FastifyReply, status: number, code: number, message: st
   return reply.code(status).type('application/json').send({ jsonrpc: '2.0', error: { code, message }, id: null });
 }
 
-export function mcpRoutes(app: FastifyInstance, sessions: McpSessions): void {
+/**
+ * `servers`: the configured MCP servers; `loadSessions`: the session table, loaded (with the MCP
+ * SDK) on the first request to one of them.
+ */
+export function mcpRoutes(app: FastifyInstance, servers: Record<string, McpServerConfig>, loadSessions: () => Promise<McpSessions>): void {
   app.route<{ Params: { server: string } }>({
     method: ['GET', 'POST', 'DELETE'],
     url: '/mcp/:server',
     handler: async (request, reply) => {
       const principal = request.ctx!.principal!;
       const { server } = request.params;
-      if (!mayUseServer(principal, server) || !sessions.has(server)) throw new GatewayError('unknown_endpoint', `Unknown MCP server "${server.slice(0, 64)}".`);
+      if (!mayUseServer(principal, server) || !Object.hasOwn(servers, server)) throw new GatewayError('unknown_endpoint', `Unknown MCP server "${server.slice(0, 64)}".`);
       // Bounded before anything walks it (hashing, detectors), as on /v1.
       const violation = checkJsonBounds(request.body);
       if (violation) throw new GatewayError('invalid_request', violation.message, { param: violation.param });
+      const [sessions, { isInitializeRequest }] = await Promise.all([loadSessions(), import('@modelcontextprotocol/sdk/types.js')]);
       const header = request.headers['mcp-session-id'];
       const sessionId = typeof header === 'string' ? header : undefined;
       let session = sessionId ? sessions.find(sessionId, server, principal) : undefined;

@@ -8,7 +8,8 @@
  * Attributes follow the OpenTelemetry GenAI semantic conventions. Prompts, completions, keys,
  * end users and upstream error messages never become attributes: only ids, numbers and enums.
  */
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Span, type Tracer } from '@opentelemetry/api';
+// Types only: the API package itself (~9 MB) is loaded with the SDK, only when tracing is configured.
+import type { Attributes, Span, Tracer } from '@opentelemetry/api';
 import type { AuditRecord } from '../audit/record.js';
 import { attemptResult, endpointLabel } from './metrics.js';
 
@@ -99,8 +100,12 @@ export function tracesUrl(endpoint: string): string {
   return trimmed.endsWith('/v1/traces') ? trimmed : `${trimmed}/v1/traces`;
 }
 
+/** The OpenTelemetry API, once a tracer exists (spans are only recorded then). */
+let otel: typeof import('@opentelemetry/api') | undefined;
+
 async function loadSdk(options: TracingOptions, url: string): Promise<{ tracer: Tracer; provider: { shutdown(): Promise<void> } }> {
-  const [{ NodeTracerProvider }, { BatchSpanProcessor }, { OTLPTraceExporter }, { resourceFromAttributes }, semconv] = await Promise.all([
+  const [api, { NodeTracerProvider }, { BatchSpanProcessor }, { OTLPTraceExporter }, { resourceFromAttributes }, semconv] = await Promise.all([
+    import('@opentelemetry/api'),
     import('@opentelemetry/sdk-trace-node'),
     import('@opentelemetry/sdk-trace-base'),
     import('@opentelemetry/exporter-trace-otlp-http'),
@@ -112,6 +117,7 @@ async function loadSdk(options: TracingOptions, url: string): Promise<{ tracer: 
     [semconv.ATTR_SERVICE_VERSION]: options.serviceVersion,
     ...(options.instanceId ? { 'service.instance.id': options.instanceId } : {}),
   });
+  otel = api;
   const exporter = new OTLPTraceExporter({ url, headers: options.headers });
   const provider = new NodeTracerProvider({ resource, spanProcessors: [new BatchSpanProcessor(exporter)] });
   return { provider, tracer: provider.getTracer('omega-gateway', options.serviceVersion) };
@@ -124,6 +130,7 @@ function operationOf(endpoint: string): 'chat' | 'embeddings' | undefined {
 }
 
 function recordRequest(tracer: Tracer, r: AuditRecord, startMs: number, endMs: number, providerTypes: Record<string, string> | undefined): void {
+  const { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } = otel!;
   if ((r as { kind?: string }).kind === 'decision') return; // strict mode's pre-forwarding record
   const op = operationOf(r.endpoint);
   const route = endpointLabel(r.endpoint);
@@ -185,6 +192,7 @@ function recordRequest(tracer: Tracer, r: AuditRecord, startMs: number, endMs: n
 function recordAttempts(tracer: Tracer, parent: Span, r: AuditRecord, startMs: number, endMs: number): void {
   const log = r.attempt_log;
   if (log.length === 0) return;
+  const { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } = otel!;
   const ctx = trace.setSpan(ROOT_CONTEXT, parent);
   let cursor = endMs;
   for (let i = log.length - 1; i >= 0; i--) {
