@@ -1,7 +1,8 @@
 /**
  * The benchmark's fake upstream: a minimal OpenAI-compatible server with a fixed answer, so the
  * gateway and the bare proxy are measured against exactly the same thing. `model` steers it:
- * a model name ending in `-delay-N` waits N ms before answering. Streams send 20 content
+ * a model name ending in `-delay-N` waits N ms before answering, one ending in `-error-N` answers
+ * HTTP N with an OpenAI-format error (the soak's upstream failures). Streams send 20 content
  * chunks, a finish chunk and (when asked) a usage chunk.
  */
 import { createServer, type ServerResponse } from 'node:http';
@@ -60,7 +61,13 @@ const server = createServer((req, res) => {
     const body = JSON.parse(Buffer.concat(parts).toString('utf8') || '{}');
     const model: string = body.model ?? 'bench';
     const delay = Number(/-delay-(\d+)$/.exec(model)?.[1] ?? 0);
+    const failWith = Number(/-error-(\d{3})$/.exec(model)?.[1] ?? 0);
     const answer = () => {
+      if (failWith) {
+        const text = JSON.stringify({ error: { message: 'The fake upstream failed on purpose.', type: 'server_error', param: null, code: null } });
+        res.writeHead(failWith, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+        return res.end(text);
+      }
       if (req.url === '/v1/messages') {
         if (body.stream) return anthropicStream(res, model);
         const text = anthropicMessage(model);
