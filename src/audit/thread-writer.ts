@@ -8,7 +8,8 @@
  *
  * If the thread dies, records it had not yet reported settled are sent again to a new thread,
  * which skips any it had in fact committed (so none is lost or stored twice); after
- * `MAX_RESTARTS` deaths within a minute the gateway stops using threads and commits in-process.
+ * `MAX_RESTARTS` restarts within a minute, at the next death, the gateway stops using threads and
+ * commits in-process.
  */
 import { Worker } from 'node:worker_threads';
 import type { AuditRecord } from './record.js';
