@@ -10,6 +10,7 @@ import type { RateLimitRule } from '../ratelimit/limiter.js';
 import type { CompiledPolicy } from '../policy/compile.js';
 import type { PolicyInput, PolicyResult } from '../policy/types.js';
 import type { AttemptRecord } from '../routing/fallback.js';
+import type { ProposedCallFacts } from './proposed-tool-calls.js';
 import type { ResolvedRoute } from './select-route.js';
 import type { SurfaceName } from '../surfaces/surface.js';
 
@@ -130,6 +131,9 @@ export class RequestContext {
   streamInterrupted = false;
   /** On the one audited refusal that stands for several unaudited ones (audit sampling): how many. */
   refusalsSummarised: number | null = null;
+
+  /** Tool calls the model proposed in its answer and how `on: tool_calls` rules judged them (proposed-tool-calls.ts). */
+  proposedToolCalls: ProposedCallFacts | null = null;
 
   /** Set on MCP tool calls (src/pipeline/tool-call.ts): what the audit records about the call. */
   mcp: McpCallFacts | null = null;

@@ -14,8 +14,9 @@ import { asGatewayError, GatewayError } from '../errors.js';
 import { toolRpm } from '../mcp/grants.js';
 import { canonicalJson } from '../policy/compile.js';
 import type { PolicyEngine } from '../policy/engine.js';
-import { applyRedactions, keyPath } from '../policy/redact-request.js';
-import type { PolicyInput, PolicyResult, TextSegment } from '../policy/types.js';
+import { jsonSegments } from '../policy/json-segments.js';
+import { applyRedactions } from '../policy/redact-request.js';
+import type { PolicyInput, PolicyResult } from '../policy/types.js';
 import type { RateLimiter } from '../ratelimit/limiter.js';
 import type { ReviewQueue } from '../review/queue.js';
 import type { Scrubber } from '../security/scrub.js';
@@ -63,21 +64,10 @@ export interface ToolCallBinding {
   policy_version: string | null;
 }
 
+export { jsonSegments };
+
 export function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
-}
-
-/** Every string leaf of a JSON value, with its path (the paths applyRedactions reads). */
-export function jsonSegments(value: unknown, path: string, out: TextSegment[] = [], depth = 0): TextSegment[] {
-  if (depth > 32) return out;
-  if (typeof value === 'string') {
-    if (value.length > 0) out.push({ path, text: value });
-  } else if (Array.isArray(value)) {
-    value.forEach((v, i) => jsonSegments(v, `${path}[${i}]`, out, depth + 1));
-  } else if (value !== null && typeof value === 'object') {
-    for (const [k, v] of Object.entries(value)) jsonSegments(v, keyPath(path, k), out, depth + 1);
-  }
-  return out;
 }
 
 const refusal = (err: GatewayError): ToolResult => ({ content: [{ type: 'text', text: `${err.code}: ${err.message}` }], isError: true });
