@@ -169,7 +169,7 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
       return;
     }
     const url = request.routeOptions.url;
-    if (!url?.startsWith('/v1/') && !url?.startsWith('/mcp/')) return;
+    if (!url?.startsWith('/v1/') && !url?.startsWith('/mcp/') && url !== '/mcp') return;
     const ctx = contextOf(request);
     request.ctx = ctx;
     receiving.set(request.raw.socket, ctx);
@@ -183,6 +183,7 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
     config.mcp_servers,
     { policy: deps.policy, limiter: deps.limiter, reviews: deps.reviews, audit: deps.audit, identity: deps.identity, observeRecord: deps.observeRecord, upstream: deps.upstream },
     deps.identity.version,
+    deps.logger,
   );
   app.addHook('onClose', async () => mcpSessions.closeAll());
   mcpRoutes(app, mcpSessions);

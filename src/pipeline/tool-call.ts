@@ -40,6 +40,8 @@ export interface ToolCall {
   server: string;
   tool: string;
   args: Record<string, unknown>;
+  /** The endpoint the call came through, for the audit: `/mcp/<server>` unless given (`/mcp` when federated). */
+  endpoint?: string;
   requestId: string;
   clientIp: string;
   userAgent: string | null;
@@ -74,7 +76,7 @@ const refusal = (err: GatewayError): ToolResult => ({ content: [{ type: 'text', 
 
 /** Runs one tool call through quota, policy, review, the call and response rules; audits it once. */
 export async function runToolCall(deps: ToolCallDeps, call: ToolCall, invoke: (args: Record<string, unknown>, signal: AbortSignal) => Promise<ToolResult>): Promise<ToolResult> {
-  const ctx = new RequestContext(call.requestId, `/mcp/${call.server}`, 'tools/call', call.clientIp, call.userAgent, null);
+  const ctx = new RequestContext(call.requestId, call.endpoint ?? `/mcp/${call.server}`, 'tools/call', call.clientIp, call.userAgent, null);
   ctx.principal = call.principal;
   const argsJson = canonicalJson(call.args);
   const facts: McpCallFacts = { server: call.server, tool: call.tool, argsHash: sha256(argsJson), argsBytes: Buffer.byteLength(argsJson), resultHash: null, resultBytes: null, durationMs: null, outcome: 'failed' };
