@@ -181,7 +181,19 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
 
   const mcpSessions = new McpSessions(
     config.mcp_servers,
-    { policy: deps.policy, limiter: deps.limiter, reviews: deps.reviews, audit: deps.audit, identity: deps.identity, observeRecord: deps.observeRecord, upstream: deps.upstream },
+    {
+      policy: deps.policy,
+      limiter: deps.limiter,
+      budgets: deps.budgets,
+      alerts: deps.alerts,
+      reservationTtlMs: deps.reservationTtlMs,
+      inFlight: deps.inFlight,
+      reviews: deps.reviews,
+      audit: deps.audit,
+      identity: deps.identity,
+      observeRecord: deps.observeRecord,
+      upstream: deps.upstream,
+    },
     deps.identity.version,
     deps.logger,
   );

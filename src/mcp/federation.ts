@@ -14,6 +14,7 @@ import type { McpServerConfig } from '../config/schema.js';
 import { GatewayError } from '../errors.js';
 import { runToolCall, type ToolCallDeps } from '../pipeline/tool-call.js';
 import { mayCallTool } from './grants.js';
+import { toolPrice } from './prices.js';
 import { connectUpstream, invokeUpstream } from './upstream.js';
 
 /** Between the server's name and the tool's in a federated tool name. */
@@ -51,6 +52,10 @@ export class FederatedUpstreams {
 
   timeout(server: string): number {
     return this.configs[server]!.timeout;
+  }
+
+  price(server: string, tool: string): number {
+    return toolPrice(this.configs[server]!, tool);
   }
 
   /**
@@ -102,7 +107,7 @@ export function registerFederatedHandlers(mcp: Server, upstreams: FederatedUpstr
     // Same answer as for a tool that does not exist: a denied server or tool is invisible.
     if (!target || !mayCallTool(principal, target.server, target.tool)) throw new McpError(ErrorCode.InvalidParams, `Tool ${name} not found`);
     const { server, tool } = target;
-    const call = { principal, server, tool, args, endpoint: '/mcp', requestId: `req_${randomUUID().replaceAll('-', '')}`, clientIp: fed.clientIp, userAgent: fed.userAgent, signal: extra.signal };
+    const call = { principal, server, tool, args, priceUsd: upstreams.price(server, tool), endpoint: '/mcp', requestId: `req_${randomUUID().replaceAll('-', '')}`, clientIp: fed.clientIp, userAgent: fed.userAgent, signal: extra.signal };
     const invoke = async (forwarded: Record<string, unknown>, signal: AbortSignal) => {
       let client: Client;
       try {

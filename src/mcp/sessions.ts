@@ -16,6 +16,7 @@ import type { McpServerConfig } from '../config/schema.js';
 import { runToolCall, type ToolCallDeps } from '../pipeline/tool-call.js';
 import { FederatedUpstreams, registerFederatedHandlers, type FederationLog } from './federation.js';
 import { mayCallTool, mayUseServer } from './grants.js';
+import { toolPrice } from './prices.js';
 import { connectUpstream, invokeUpstream } from './upstream.js';
 
 export interface McpSession {
@@ -34,13 +35,24 @@ const IDLE_MS = 30 * 60_000;
 export class McpSessions {
   private readonly sessions = new Map<string, McpSession>();
   private readonly sweep: ReturnType<typeof setInterval>;
+  /** Tool calls running now (also in the gateway's in-flight set): closing waits for them. */
+  private readonly calls = new Set<AbortController>();
+  private readonly deps: ToolCallDeps;
 
   constructor(
     private readonly servers: Record<string, McpServerConfig>,
-    private readonly deps: ToolCallDeps,
+    deps: ToolCallDeps,
     private readonly version: string,
     private readonly log: FederationLog = { warn: () => undefined },
   ) {
+    const calls = this.calls;
+    this.deps = {
+      ...deps,
+      inFlight: {
+        add: (a) => (calls.add(a), deps.inFlight.add(a)),
+        delete: (a) => (deps.inFlight.delete(a), calls.delete(a)),
+      },
+    };
     this.sweep = setInterval(() => {
       const cutoff = Date.now() - IDLE_MS;
       for (const s of [...this.sessions.values()]) if (s.lastUsed < cutoff) void s.close();
@@ -72,7 +84,7 @@ export class McpSessions {
     const timeout = this.servers[server]!.timeout;
     const mcp = new Server({ name: `omega/${server}`, version: this.version }, { capabilities: { tools: {} }, instructions: upstream.getInstructions() });
     const session = this.session(server, principal, mcp, () => upstream.close());
-    registerHandlers(mcp, upstream, server, principal, timeout, this.deps, clientIp, userAgent);
+    registerHandlers(mcp, upstream, server, this.servers[server]!, principal, timeout, this.deps, clientIp, userAgent);
     await mcp.connect(session.transport);
     return session;
   }
@@ -109,8 +121,14 @@ export class McpSessions {
     return session;
   }
 
+  /**
+   * Closes every session, upstreams included, once the tool calls in flight have ended: a
+   * shutdown lets them finish within its grace period, then aborts them (main.ts), and each is
+   * audited either way.
+   */
   async closeAll(): Promise<void> {
     clearInterval(this.sweep);
+    while (this.calls.size > 0) await new Promise((resolve) => setTimeout(resolve, 25));
     await Promise.allSettled([...this.sessions.values()].map((s) => s.close()));
   }
 
@@ -119,7 +137,7 @@ export class McpSessions {
   }
 }
 
-function registerHandlers(mcp: Server, upstream: Client, server: string, principal: Principal, timeout: number, deps: ToolCallDeps, clientIp: string, userAgent: string | null): void {
+function registerHandlers(mcp: Server, upstream: Client, server: string, config: McpServerConfig, principal: Principal, timeout: number, deps: ToolCallDeps, clientIp: string, userAgent: string | null): void {
   mcp.setRequestHandler(ListToolsRequestSchema, async (request, extra) => {
     const listed = await upstream.listTools(request.params, { signal: extra.signal, timeout });
     return { ...listed, tools: listed.tools.filter((t) => mayCallTool(principal, server, t.name)) };
@@ -129,7 +147,7 @@ function registerHandlers(mcp: Server, upstream: Client, server: string, princip
     const { name, arguments: args = {} } = request.params;
     // Same answer as for a tool that does not exist: a denied tool is invisible.
     if (!mayCallTool(principal, server, name)) throw new McpError(ErrorCode.InvalidParams, `Tool ${name} not found`);
-    const call = { principal, server, tool: name, args, requestId: `req_${randomUUID().replaceAll('-', '')}`, clientIp, userAgent, signal: extra.signal };
+    const call = { principal, server, tool: name, args, priceUsd: toolPrice(config, name), requestId: `req_${randomUUID().replaceAll('-', '')}`, clientIp, userAgent, signal: extra.signal };
     return (await runToolCall(deps, call, invokeUpstream(upstream, server, name, timeout))) as never;
   });
 }

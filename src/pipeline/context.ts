@@ -51,8 +51,8 @@ export interface McpCallFacts {
   resultBytes: number | null;
   /** Time the upstream MCP server took to answer tools/call; null when it was never called. */
   durationMs: number | null;
-  /** called (answered), tool_error (answered with isError), blocked, rejected, rate_limited, failed. */
-  outcome: 'called' | 'tool_error' | 'blocked' | 'rejected' | 'rate_limited' | 'failed';
+  /** called (answered), tool_error (answered with isError), blocked, rejected, rate_limited, over_budget, failed. */
+  outcome: 'called' | 'tool_error' | 'blocked' | 'rejected' | 'rate_limited' | 'over_budget' | 'failed';
 }
 
 export class RequestContext {
