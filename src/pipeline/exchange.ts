@@ -92,7 +92,8 @@ export async function forwardChat(x: Exchange, upstream: UpstreamClient, routes:
   meter(ctx);
   const redactions = evaluateResponsePolicy(ctx, completion.choices.map((c) => c.message?.content));
   if (redactions.length > 0) completion = applyRedactions(completion, redactions);
-  await judgeProposedCalls(ctx, callsOfCompletion(completion), reviews, route.publicModel, signal);
+  // Only a policy with `on: tool_calls` rules costs an await here.
+  if (ctx.policy?.compiled.hasToolCallRules) await judgeProposedCalls(ctx, callsOfCompletion(completion), reviews, route.publicModel, signal);
   if (ctx.storedCompletion) for (const c of completion.choices) ctx.storedCompletion.push(c.message?.content ?? '');
   // An answer untouched by translation and redaction goes back as the provider's bytes: no re-encoding.
   let body: string;
