@@ -169,7 +169,7 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
       return;
     }
     const url = request.routeOptions.url;
-    if (!url?.startsWith('/v1/') && !url?.startsWith('/mcp/')) return;
+    if (!url?.startsWith('/v1/') && !url?.startsWith('/mcp/') && url !== '/mcp') return;
     const ctx = contextOf(request);
     request.ctx = ctx;
     receiving.set(request.raw.socket, ctx);
@@ -186,8 +186,21 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
       ({ McpSessions }) =>
         new McpSessions(
           config.mcp_servers,
-          { policy: deps.policy, limiter: deps.limiter, reviews: deps.reviews, audit: deps.audit, identity: deps.identity, observeRecord: deps.observeRecord, upstream: deps.upstream },
+          {
+            policy: deps.policy,
+            limiter: deps.limiter,
+            budgets: deps.budgets,
+            alerts: deps.alerts,
+            reservationTtlMs: deps.reservationTtlMs,
+            inFlight: deps.inFlight,
+            reviews: deps.reviews,
+            audit: deps.audit,
+            identity: deps.identity,
+            observeRecord: deps.observeRecord,
+            upstream: deps.upstream,
+          },
           deps.identity.version,
+          deps.logger,
         ),
     ));
   app.addHook('onClose', async () => (await mcpSessions?.catch(() => undefined))?.closeAll());

@@ -113,6 +113,13 @@ export interface AuditRecord {
   prompt: unknown;
   completion: string | null;
   tool_calls_count: number;
+  proposed_tool_calls: string[];
+  tool_call_policy_outcome: string | null;
+  tool_call_matched_rules: string[];
+  tool_call_review_id: string | null;
+  tool_call_review_decision: string | null;
+  tool_call_reviewer: string | null;
+  tool_call_review_wait_ms: number | null;
   mcp_server: string | null;
   tool_name: string | null;
   args_hash: string | null;
@@ -147,6 +154,8 @@ export function buildAuditRecord(ctx: RequestContext, gateway: GatewayIdentity, 
   const total = ctx.elapsedMs();
   const pr = ctx.policyResult;
   const rr = ctx.responsePolicyResult;
+  const tc = ctx.proposedToolCalls?.result;
+  const tcr = ctx.proposedToolCalls?.review;
   return {
     kind,
     decision_id: ctx.decisionId,
@@ -242,6 +251,13 @@ export function buildAuditRecord(ctx: RequestContext, gateway: GatewayIdentity, 
     prompt: ctx.storedPrompt,
     completion: ctx.storedCompletion ? ctx.storedCompletion.join('') : null,
     tool_calls_count: ctx.toolCallsCount,
+    proposed_tool_calls: ctx.proposedToolCalls?.names ?? [],
+    tool_call_policy_outcome: tc?.outcome ?? null,
+    tool_call_matched_rules: tc ? tc.matchedRules.filter((r) => !r.shadow).map((r) => r.id) : [],
+    tool_call_review_id: tcr?.id ?? null,
+    tool_call_review_decision: tcr?.decision ?? null,
+    tool_call_reviewer: tcr?.reviewer ?? null,
+    tool_call_review_wait_ms: tcr ? tcr.waitMs : null,
     mcp_server: ctx.mcp?.server ?? null,
     tool_name: ctx.mcp?.tool ?? null,
     args_hash: ctx.mcp?.argsHash ?? null,

@@ -192,6 +192,10 @@ export const McpServerSchema = z
     args: z.array(z.string()).default([]).describe('stdio server: its arguments.'),
     env: z.record(z.string(), z.string()).default({}).describe('stdio server: extra environment variables.'),
     timeout: Duration.default(30_000).describe('Longest wait for one upstream MCP request (tools/list, tools/call).'),
+    tool_prices_usd: z
+      .record(z.string().min(1), z.number().nonnegative().finite())
+      .default({})
+      .describe('Price in USD of one tools/call, by tool name or `*` pattern (an exact name wins, else the first matching pattern in file order): held against the caller\'s tenant, team, agent and key budgets before the call and charged when the server answers. Unpriced tools are free.'),
   })
   .strict()
   .refine((m) => (m.url === undefined) !== (m.command === undefined), { message: 'give exactly one of `url` or `command`' });

@@ -8,7 +8,10 @@ import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotoc
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { fetch as undiciFetch } from 'undici';
+import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import type { McpServerConfig } from '../config/schema.js';
+import { GatewayError } from '../errors.js';
+import type { ToolResult } from '../pipeline/tool-call.js';
 
 // undici's fetch, not the global one: the SDK transport takes it as an option.
 const fetchUpstream = undiciFetch as unknown as FetchLike;
@@ -20,4 +23,16 @@ export async function connectUpstream(name: string, server: McpServerConfig, ver
     : new StdioClientTransport({ command: server.command!, args: server.args, env: { ...getDefaultEnvironment(), ...server.env }, stderr: 'ignore' });
   await client.connect(transport, { timeout: server.timeout });
   return client;
+}
+
+/** The upstream call of one tool, with the transport's failures as catalog errors. */
+export function invokeUpstream(upstream: Client, server: string, name: string, timeout: number): (args: Record<string, unknown>, signal: AbortSignal) => Promise<ToolResult> {
+  return async (forwarded, signal) => {
+    try {
+      return (await upstream.callTool({ name, arguments: forwarded }, undefined, { signal, timeout })) as ToolResult;
+    } catch (err) {
+      const timedOut = err instanceof McpError && err.code === ErrorCode.RequestTimeout;
+      throw new GatewayError(timedOut ? 'upstream_timeout' : 'upstream_error', `The MCP server "${server}" did not answer the call${timedOut ? ' in time' : ''}.`, { cause: err });
+    }
+  };
 }

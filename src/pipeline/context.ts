@@ -10,6 +10,7 @@ import type { RateLimitRule } from '../ratelimit/limiter.js';
 import type { CompiledPolicy } from '../policy/compile.js';
 import type { PolicyInput, PolicyResult } from '../policy/types.js';
 import type { AttemptRecord } from '../routing/fallback.js';
+import type { ProposedCallFacts } from './proposed-tool-calls.js';
 import type { ResolvedRoute } from './select-route.js';
 import type { SurfaceName } from '../surfaces/surface.js';
 
@@ -50,8 +51,8 @@ export interface McpCallFacts {
   resultBytes: number | null;
   /** Time the upstream MCP server took to answer tools/call; null when it was never called. */
   durationMs: number | null;
-  /** called (answered), tool_error (answered with isError), blocked, rejected, rate_limited, failed. */
-  outcome: 'called' | 'tool_error' | 'blocked' | 'rejected' | 'rate_limited' | 'failed';
+  /** called (answered), tool_error (answered with isError), blocked, rejected, rate_limited, over_budget, failed. */
+  outcome: 'called' | 'tool_error' | 'blocked' | 'rejected' | 'rate_limited' | 'over_budget' | 'failed';
 }
 
 export class RequestContext {
@@ -130,6 +131,9 @@ export class RequestContext {
   streamInterrupted = false;
   /** On the one audited refusal that stands for several unaudited ones (audit sampling): how many. */
   refusalsSummarised: number | null = null;
+
+  /** Tool calls the model proposed in its answer and how `on: tool_calls` rules judged them (proposed-tool-calls.ts). */
+  proposedToolCalls: ProposedCallFacts | null = null;
 
   /** Set on MCP tool calls (src/pipeline/tool-call.ts): what the audit records about the call. */
   mcp: McpCallFacts | null = null;

@@ -12,7 +12,9 @@ import { chatCompletionsSurface } from '../surfaces/chat-completions/index.js';
 import { embeddingsSurface } from '../surfaces/embeddings/index.js';
 import type { Surface } from '../surfaces/surface.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../../test/fakes/openai-upstream.js';
-import { PROVIDER_KEY, acmeTenant, principalOf, readContext, stageConfig } from '../../test/support/stage-fixtures.js';
+import { ReviewQueue } from '../review/queue.js';
+import { KyselyReviewStore } from '../store/review-store.js';
+import { PROVIDER_KEY, acmeTenant, principalOf, readContext, scratchDb, stageConfig } from '../../test/support/stage-fixtures.js';
 import { evaluatePolicy } from './evaluate-policy.js';
 import { forwardChat, forwardEmbeddings, type Exchange } from './exchange.js';
 import { UpstreamClient } from './forward.js';
@@ -40,7 +42,11 @@ policies:
 `;
 const MASKED_KEY = 'omk_test_masked_key_0123456789abcd';
 
+let reviews: ReviewQueue;
+
 beforeAll(async () => {
+  // The review queue of proposed tool calls (unused by these policies, which have no `on: tool_calls` rules).
+  reviews = new ReviewQueue(new KyselyReviewStore((await scratchDb()).db, false), { webhook: undefined, pollMs: 1000, log: { warn: () => undefined } });
   fake = await startFakeOpenAI();
   config = stageConfig(
     `${POLICIES}${acmeTenant()}
@@ -64,6 +70,7 @@ routing: { initial_backoff: 10ms, max_backoff: 50ms }`,
   url = await app.listen({ port: 0, host: '127.0.0.1' });
 });
 afterAll(async () => {
+  reviews.shutdown();
   await app.close();
   await upstream.close();
   await fake.close();
@@ -85,7 +92,7 @@ async function forward(body: Partial<ChatRequest> & { input?: unknown }, options
     const abort = new AbortController();
     const x: Exchange = { ctx, surface, inbound: { headers: {}, query: '' }, raw: body, wire, model, chain: routes.chain(model, ctx.principal!), reply, abort, signal: abort.signal, commitCost: async () => void commits++ };
     try {
-      await (surface.kind === 'chat' ? forwardChat(x, upstream, routes, config.routing) : forwardEmbeddings(x, upstream, routes, config.routing));
+      await (surface.kind === 'chat' ? forwardChat(x, upstream, routes, config.routing, reviews) : forwardEmbeddings(x, upstream, routes, config.routing));
     } catch (err) {
       failure = err as GatewayError;
       sendError(reply, ctx, err);

@@ -16,6 +16,8 @@ import type { RequestContext } from './context.js';
 import { evaluateResponsePolicy } from './evaluate-policy.js';
 import { checkStreamAnswer, pipeStream, readJsonAnswer, type UpstreamClient } from './forward.js';
 import { meter, usageFromOpenAI } from './meter.js';
+import { callsOfCompletion, judgeProposedCalls, noteProposedCall, StreamedCalls, type ProposedCall } from './proposed-tool-calls.js';
+import type { ReviewQueue } from '../review/queue.js';
 import { omegaHeaders } from './respond.js';
 import type { ModelRoute, ResolvedRoute, RouteTable } from './select-route.js';
 
@@ -50,7 +52,7 @@ function nativeFor(surface: ChatSurface, route: ResolvedRoute): NativeCodec<obje
   return native && native.providerTypes.has(route.target.provider.type) ? native : undefined;
 }
 
-export async function forwardChat(x: Exchange, upstream: UpstreamClient, routes: RouteTable, routing: RoutingConfig): Promise<void> {
+export async function forwardChat(x: Exchange, upstream: UpstreamClient, routes: RouteTable, routing: RoutingConfig, reviews: ReviewQueue): Promise<void> {
   const { ctx, signal, reply } = x;
   const surface = x.surface as ChatSurface;
   // Translated once, on the first attempt that needs it (a fallback may switch to a native provider and back).
@@ -75,7 +77,9 @@ export async function forwardChat(x: Exchange, upstream: UpstreamClient, routes:
     };
     const translator = native ? native.observeStream(route.target) : route.adapter.chatStream(route.target);
     const encoder = surface.streamEncoder(x.wire, { clientWantsUsage: ctx.clientWantsUsage, inputTokens: ctx.inputTokensEstimated });
-    await pipeStream(ctx, route, answer.res, reply.raw, writeHead, x.abort, { translator, encoder, native: native !== undefined }, upstream.scrubber, x.commitCost);
+    const policy = ctx.policy?.compiled;
+    const toolCalls = policy?.hasToolCallRules ? { calls: new StreamedCalls(policy), judge: (calls: ProposedCall[]) => judgeProposedCalls(ctx, calls, reviews, route.publicModel, signal) } : undefined;
+    await pipeStream(ctx, route, answer.res, reply.raw, writeHead, x.abort, { translator, encoder, native: native !== undefined, toolCalls }, upstream.scrubber, x.commitCost);
     // Kept before this function returns: the client's next turn cannot arrive before it.
     const final = native ? translator.final : encoder.final;
     if (final !== undefined && !ctx.error) surface.conversation?.save(x.wire, final, answeredBy(ctx, route, native));
@@ -88,6 +92,8 @@ export async function forwardChat(x: Exchange, upstream: UpstreamClient, routes:
   meter(ctx);
   const redactions = evaluateResponsePolicy(ctx, completion.choices.map((c) => c.message?.content));
   if (redactions.length > 0) completion = applyRedactions(completion, redactions);
+  // Only a policy with `on: tool_calls` rules costs an await here.
+  if (ctx.policy?.compiled.hasToolCallRules) await judgeProposedCalls(ctx, callsOfCompletion(completion), reviews, route.publicModel, signal);
   if (ctx.storedCompletion) for (const c of completion.choices) ctx.storedCompletion.push(c.message?.content ?? '');
   // An answer untouched by translation and redaction goes back as the provider's bytes: no re-encoding.
   let body: string;
@@ -140,7 +146,10 @@ function observeCompletion(ctx: RequestContext, completion: ChatCompletion): voi
       ctx.outputChars += content.length;
       hash.update(content);
     }
-    ctx.toolCallsCount += choice.message?.tool_calls?.length ?? 0;
+    for (const call of choice.message?.tool_calls ?? []) {
+      ctx.toolCallsCount++;
+      noteProposedCall(ctx, call.type === 'function' ? call.function.name : '');
+    }
     ctx.finishReason ??= choice.finish_reason ?? null;
   }
   ctx.outputHash = hash.digest('hex');

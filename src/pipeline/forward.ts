@@ -15,6 +15,7 @@ import type { StreamEncoder } from '../surfaces/surface.js';
 import type { ResponseScanner } from '../policy/types.js';
 import { scrubberFor, type Scrubber } from '../security/scrub.js';
 import type { RequestContext } from './context.js';
+import { MAX_HELD_CHARS, noteProposedCall, type ProposedCall, type StreamedCalls } from './proposed-tool-calls.js';
 import { usageFromOpenAI } from './meter.js';
 import type { ResolvedRoute } from './select-route.js';
 
@@ -139,7 +140,15 @@ export interface StreamOutput {
   encoder: StreamEncoder;
   /** The provider speaks the client's API: its events are forwarded as they came. */
   native: boolean;
+  /**
+   * Set when the policy judges proposed tool calls: collects them, and from the first one a
+   * block or review rule could match the output is held until `judge` lets it go (or throws).
+   */
+  toolCalls?: { calls: StreamedCalls; judge: (calls: ProposedCall[]) => Promise<void> };
 }
+
+/** While a held tool call waits for a reviewer, an SSE comment this often keeps idle proxies from closing the stream (SDKs ignore comments). */
+const HOLD_HEARTBEAT_MS = 15_000;
 
 /**
  * Pipes a provider's event stream (already checked by `checkStreamAnswer`) to the client. Calls
@@ -154,7 +163,7 @@ export async function pipeStream(
   out: ServerResponse,
   writeHead: () => void,
   abort: AbortController,
-  { translator, encoder, native }: StreamOutput,
+  { translator, encoder, native, toolCalls }: StreamOutput,
   scrubber: Scrubber,
   beforeEnd: () => Promise<void> = async () => undefined,
 ): Promise<void> {
@@ -164,6 +173,13 @@ export async function pipeStream(
   // Response rules scan content as it passes; the chunk that completes a blocked match is withheld.
   const scanner = ctx.policy?.compiled.hasResponseRules ? ctx.policy.compiled.createResponseScanner(ctx.policy.input) : undefined;
   let blocked: GatewayError | undefined;
+  // What follows a proposed tool call under judgement: sent once the calls are let through.
+  let held = '';
+  const calls = toolCalls?.calls;
+  const emit = (frames: string, hold: boolean) => {
+    if (hold) held += frames;
+    else pending += frames;
+  };
   const parser = createParser({
     onEvent: (event) => {
       if (blocked) return;
@@ -178,10 +194,14 @@ export async function pipeStream(
           return;
         }
         observeChunk(ctx, chunk, outputHash);
+        const hold = calls !== undefined && calls.push(chunk);
         // Configured credentials never pass, even inside a 200 stream (a proxy echoing headers).
-        if (!native) pending += scrubber.scrubLiterals(encoder.push(chunk, raw));
+        if (!native) emit(scrubber.scrubLiterals(encoder.push(chunk, raw)), hold);
       }
-      if (native) pending += scrubber.scrubLiterals(event.event ? `event: ${event.event}\ndata: ${event.data}\n\n` : `data: ${event.data}\n\n`);
+      if (native) emit(scrubber.scrubLiterals(event.event ? `event: ${event.event}\ndata: ${event.data}\n\n` : `data: ${event.data}\n\n`), calls?.holding === true);
+      if (calls && (calls.tooLarge || held.length > MAX_HELD_CHARS) && calls.holding) {
+        blocked = new GatewayError('policy_blocked', `The tool call the model proposed is larger than the gateway holds for judging (${MAX_HELD_CHARS} characters); the stream was ended.`);
+      }
     },
   });
   const flush = (): boolean => {
@@ -211,10 +231,23 @@ export async function pipeStream(
     }
     for (const chunk of translator.end()) {
       observeChunk(ctx, chunk, outputHash);
-      if (!native) pending += scrubber.scrubLiterals(encoder.push(chunk));
+      const hold = calls !== undefined && calls.push(chunk);
+      if (!native) emit(scrubber.scrubLiterals(encoder.push(chunk)), hold);
     }
     if (translator.error) throw translator.error;
     if (scanner) ctx.responsePolicyResult = scanner.result();
+    if (toolCalls) {
+      // The text before the calls is the client's already; the held part waits for the verdict.
+      if (!flush()) await once(out, 'drain', { signal: abort.signal });
+      const beat = setInterval(() => out.write(': held for review\n\n'), HOLD_HEARTBEAT_MS);
+      try {
+        await toolCalls.judge(toolCalls.calls.list());
+      } finally {
+        clearInterval(beat);
+      }
+      pending += held;
+      held = '';
+    }
     await beforeEnd();
     out.end(native ? pending : pending + encoder.end());
   } catch (err) {
@@ -263,7 +296,11 @@ function observeChunk(ctx: RequestContext, chunk: ChatCompletionChunk, outputHas
     }
     if (delta?.tool_calls) {
       if (ctx.timeToFirstTokenMs === null) ctx.timeToFirstTokenMs = ctx.elapsedMs();
-      for (const call of delta.tool_calls) if (call.id) ctx.toolCallsCount++;
+      for (const call of delta.tool_calls) {
+        if (!call.id) continue;
+        ctx.toolCallsCount++;
+        noteProposedCall(ctx, call.function?.name ?? '');
+      }
     }
     if (choice.finish_reason) ctx.finishReason = choice.finish_reason;
   }

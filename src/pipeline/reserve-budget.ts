@@ -105,7 +105,8 @@ export async function settleBudget(ctx: RequestContext, ledger: BudgetLedger, al
   if (!reservation) return;
   ctx.reservation = undefined;
   try {
-    if (ctx.usage) {
+    // An MCP tool call has no usage: its price is its cost (pipeline/tool-call.ts).
+    if (ctx.usage || ctx.costUsd > 0) {
       const result = await ledger.commit(reservation, ctx.costUsd);
       ctx.budgetRemainingUsd = result.remainingUsd;
       ctx.budgetUtilization = result.utilization;

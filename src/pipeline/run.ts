@@ -118,7 +118,7 @@ export class Pipeline {
       { name: 'review', run: (x) => (x.ctx.outcome === 'REVIEW' ? holdForReview(x.ctx, d.reviews, x.wire, x.model!.publicModel, x.signal) : undefined) },
       { name: 'store-content', run: (x) => storeContent(x, s.storeContent) },
       { name: 'record-decision', run: (x) => (s.strictAudit ? d.audit.writeNow(scrubAuditRecord(buildAuditRecord(x.ctx, d.identity, 'decision'), d.upstream.scrubber)) : undefined) },
-      { name: 'forward', run: (x) => (x.surface.kind === 'chat' ? forwardChat(x, d.upstream, d.routes, s.routing) : forwardEmbeddings(x, d.upstream, d.routes, s.routing)) },
+      { name: 'forward', run: (x) => (x.surface.kind === 'chat' ? forwardChat(x, d.upstream, d.routes, s.routing, d.reviews) : forwardEmbeddings(x, d.upstream, d.routes, s.routing)) },
     ];
   }
 

@@ -2,9 +2,12 @@
  * The pipeline for one MCP `tools/call` (docs/mcp.md). The stage list in run.ts is built around
  * a model exchange (surface parse, route, token count, forward), so a tool call has this small
  * runner next to it that reuses the same stage functions in the same order: per-tool rate
- * quota, policy (evaluatePolicy's result bookkeeping), review hold (holdForReview, the same
- * queue), the call, response rules over the result, and exactly one audit record (auditRequest).
- * Refusals never reach the MCP server; they come back as a tool result with `isError`.
+ * quota, policy (evaluatePolicy's result bookkeeping), the price held against the budgets
+ * (reserve-budget.ts, as for model calls), review hold (holdForReview, the same queue), the
+ * call, response rules over the result, settlement and exactly one audit record (auditRequest).
+ * Refusals never reach the MCP server; they come back as a tool result with `isError`. A call is
+ * in the gateway's in-flight set while it runs, so a shutdown waits for it (and past the grace
+ * period aborts it, audited as such).
  */
 import { createHash } from 'node:crypto';
 import type { GatewayIdentity } from '../audit/record.js';
@@ -14,19 +17,30 @@ import { asGatewayError, GatewayError } from '../errors.js';
 import { toolRpm } from '../mcp/grants.js';
 import { canonicalJson } from '../policy/compile.js';
 import type { PolicyEngine } from '../policy/engine.js';
-import { applyRedactions, keyPath } from '../policy/redact-request.js';
-import type { PolicyInput, PolicyResult, TextSegment } from '../policy/types.js';
+import { jsonSegments } from '../policy/json-segments.js';
+import { applyRedactions } from '../policy/redact-request.js';
+import type { PolicyInput, PolicyResult } from '../policy/types.js';
 import type { RateLimiter } from '../ratelimit/limiter.js';
+import type { AlertNotifier } from '../budget/alerts.js';
+import type { BudgetLedger } from '../budget/ledger.js';
 import type { ReviewQueue } from '../review/queue.js';
 import type { Scrubber } from '../security/scrub.js';
 import { auditRequest, type AuditObserver } from './audit.js';
 import { RequestContext, type McpCallFacts } from './context.js';
 import { recordPolicyResult } from './evaluate-policy.js';
 import { holdForReview } from './hold-for-review.js';
+import { applyBudgetResult, budgetScopes, settleBudget } from './reserve-budget.js';
+import { SHUTDOWN_ABORT } from './run.js';
 
 export interface ToolCallDeps {
   policy: PolicyEngine;
   limiter: RateLimiter;
+  budgets: BudgetLedger;
+  alerts: AlertNotifier;
+  /** How long a budget hold lives if the call never settles (crash). */
+  reservationTtlMs: number;
+  /** The gateway's in-flight set (run.ts): a shutdown waits for these, then aborts them with SHUTDOWN_ABORT. */
+  inFlight: Pick<Set<AbortController>, 'add' | 'delete'>;
   reviews: ReviewQueue;
   audit: AuditWriter;
   identity: GatewayIdentity;
@@ -39,6 +53,10 @@ export interface ToolCall {
   server: string;
   tool: string;
   args: Record<string, unknown>;
+  /** The endpoint the call came through, for the audit: `/mcp/<server>` unless given (`/mcp` when federated). */
+  endpoint?: string;
+  /** USD charged against the caller's budgets when the server answers (mcp_servers.<name>.tool_prices_usd); 0: free. */
+  priceUsd?: number;
   requestId: string;
   clientIp: string;
   userAgent: string | null;
@@ -63,54 +81,55 @@ export interface ToolCallBinding {
   policy_version: string | null;
 }
 
+export { jsonSegments };
+
 export function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
-}
-
-/** Every string leaf of a JSON value, with its path (the paths applyRedactions reads). */
-export function jsonSegments(value: unknown, path: string, out: TextSegment[] = [], depth = 0): TextSegment[] {
-  if (depth > 32) return out;
-  if (typeof value === 'string') {
-    if (value.length > 0) out.push({ path, text: value });
-  } else if (Array.isArray(value)) {
-    value.forEach((v, i) => jsonSegments(v, `${path}[${i}]`, out, depth + 1));
-  } else if (value !== null && typeof value === 'object') {
-    for (const [k, v] of Object.entries(value)) jsonSegments(v, keyPath(path, k), out, depth + 1);
-  }
-  return out;
 }
 
 const refusal = (err: GatewayError): ToolResult => ({ content: [{ type: 'text', text: `${err.code}: ${err.message}` }], isError: true });
 
 /** Runs one tool call through quota, policy, review, the call and response rules; audits it once. */
 export async function runToolCall(deps: ToolCallDeps, call: ToolCall, invoke: (args: Record<string, unknown>, signal: AbortSignal) => Promise<ToolResult>): Promise<ToolResult> {
-  const ctx = new RequestContext(call.requestId, `/mcp/${call.server}`, 'tools/call', call.clientIp, call.userAgent, null);
+  const ctx = new RequestContext(call.requestId, call.endpoint ?? `/mcp/${call.server}`, 'tools/call', call.clientIp, call.userAgent, null);
   ctx.principal = call.principal;
   const argsJson = canonicalJson(call.args);
   const facts: McpCallFacts = { server: call.server, tool: call.tool, argsHash: sha256(argsJson), argsBytes: Buffer.byteLength(argsJson), resultHash: null, resultBytes: null, durationMs: null, outcome: 'failed' };
   ctx.mcp = facts;
   const onAbort = () => (ctx.clientDisconnected = true);
   call.signal.addEventListener('abort', onAbort, { once: true });
+  // In the in-flight set from here to the audit record: a shutdown waits for the call, then aborts it.
+  const shutdown = new AbortController();
+  deps.inFlight.add(shutdown);
+  const signal = AbortSignal.any([call.signal, shutdown.signal]);
+  const price = call.priceUsd ?? 0;
+  ctx.costEstimatedUsd = price;
   try {
     await enforceToolQuota(deps.limiter, call);
     const input = await judge(ctx, deps.policy, call);
     let args = call.args;
     if (ctx.policyResult && ctx.policyResult.redactions.length > 0) args = applyRedactions({ arguments: args }, ctx.policyResult.redactions).arguments;
+    if (price > 0 && budgetScopes(call.principal).length > 0) {
+      ctx.budgetReservedUsd = price;
+      applyBudgetResult(ctx, await deps.budgets.reserve(budgetScopes(call.principal), price, deps.reservationTtlMs), price);
+    }
     if (ctx.outcome === 'REVIEW') {
       const binding: ToolCallBinding = { mcp_server: call.server, tool: call.tool, args_sha256: facts.argsHash, agent: call.principal.agentId, policy_version: ctx.policyVersion };
       // The reviewer sees the arguments as they would be forwarded (request redactions applied).
-      await holdForReview(ctx, deps.reviews, { ...binding, arguments: args }, `mcp:${call.server}/${call.tool}`, call.signal);
+      await holdForReview(ctx, deps.reviews, { ...binding, arguments: args }, `mcp:${call.server}/${call.tool}`, signal);
       if (ctx.review?.decision === 'approved') await checkBinding(deps.reviews, ctx.review.id, binding);
     }
     const started = performance.now();
     let result: ToolResult;
     try {
-      result = await invoke(args, call.signal);
+      result = await invoke(args, signal);
     } finally {
       facts.durationMs = performance.now() - started;
       ctx.upstreamMs = facts.durationMs;
     }
     ctx.attempts = 1;
+    // The server answered: the call is charged, even if response rules withhold its result.
+    ctx.costUsd = price;
     result = screenResult(ctx, result, input);
     const resultJson = canonicalJson(result);
     facts.resultHash = sha256(resultJson);
@@ -118,18 +137,27 @@ export async function runToolCall(deps: ToolCallDeps, call: ToolCall, invoke: (a
     facts.outcome = result.isError ? 'tool_error' : 'called';
     return result;
   } catch (err) {
-    const gw = asGatewayError(err);
+    const byShutdown = shutdown.signal.aborted && !ctx.clientDisconnected;
+    const gw = byShutdown ? SHUTDOWN_ABORT : asGatewayError(err);
+    if (byShutdown) ctx.upstreamError = 'aborted by gateway shutdown';
     ctx.error = gw;
     ctx.httpStatus = gw.status;
     if (gw.code === 'policy_blocked') facts.outcome = 'blocked';
     else if (gw.code === 'review_rejected') facts.outcome = 'rejected';
     else if (gw.code === 'rate_limited') facts.outcome = 'rate_limited';
+    else if (gw.code === 'budget_exceeded') facts.outcome = 'over_budget';
     // As for model calls (respond.ts sendError): refused before reaching the server, the gateway's decision was to block it.
     if (facts.durationMs === null) ctx.outcome = 'BLOCK';
     return refusal(gw);
   } finally {
     call.signal.removeEventListener('abort', onAbort);
-    auditRequest(ctx, deps);
+    try {
+      // The price is committed when the server answered, else the hold is released.
+      if (ctx.reservation) await settleBudget(ctx, deps.budgets, deps.alerts);
+    } finally {
+      auditRequest(ctx, deps);
+      deps.inFlight.delete(shutdown);
+    }
   }
 }
 

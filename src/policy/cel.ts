@@ -69,7 +69,7 @@ const NO_TOOL = Object.freeze({ name: '', server: '', args: Object.freeze({}) })
 const int = (n: number): bigint => BigInt(Math.max(0, Math.round(Number.isFinite(n) ? n : 0)));
 
 /** The variables a `when` expression sees. CEL ints are BigInt; absent values become 0 or ''. */
-export function celContext(input: PolicyInput, signals: PolicySignals, riskScore: number, phase: 'request' | 'response'): CelContext {
+export function celContext(input: PolicyInput, signals: PolicySignals, riskScore: number, phase: 'request' | 'response' | 'tool_call'): CelContext {
   return {
     request: {
       model: input.model,

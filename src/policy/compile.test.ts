@@ -163,3 +163,56 @@ describe('version and review settings', () => {
     expect(p.evaluate(input('jane@example.com')).outcome).toBe('ALLOW');
   });
 });
+
+describe('tool calls proposed by models (on: tool_calls)', () => {
+  const rules: Rule[] = [
+    { id: 'no-refunds', on: 'tool_calls', tools: ['refund_*'], action: 'block' },
+    { id: 'big-transfers', on: 'tool_calls', tools: ['transfer_funds'], when: 'tool.args.amount > 5000', action: 'review' },
+    { id: 'keys-in-args', on: 'tool_calls', detect: 'secrets', action: 'block' },
+    { id: 'log-all', on: 'tool_calls', tools: ['*'], action: 'log' },
+  ];
+
+  it('judges each call by name pattern, CEL over its arguments and detectors over their strings', () => {
+    const p = policy(rules, quiet);
+    expect(p.hasToolCallRules).toBe(true);
+    expect(p.hasResponseRules).toBe(false);
+    expect(ids(p.evaluateToolCall({ name: 'refund_payment', args: {} }, input()))).toEqual(['no-refunds', 'log-all']);
+    expect(p.evaluateToolCall({ name: 'refund_payment', args: {} }, input()).outcome).toBe('BLOCK');
+    expect(p.evaluateToolCall({ name: 'transfer_funds', args: { amount: 9000 } }, input()).outcome).toBe('REVIEW');
+    expect(p.evaluateToolCall({ name: 'transfer_funds', args: { amount: 120 } }, input())).toMatchObject({ outcome: 'ALLOW', matchedRules: [{ id: 'log-all', action: 'log', shadow: false }] });
+    const leaky = p.evaluateToolCall({ name: 'send_email', args: { body: { text: 'key AKIAIOSFODNN7EXAMPLE' } } }, input());
+    expect(leaky.outcome).toBe('BLOCK');
+    expect(leaky.signals.secret_types).toContain('aws_access_key');
+  });
+
+  it('is not evaluated on requests or responses; the request facts keep their meaning', () => {
+    const p = policy([{ id: 'pricey-calls', on: 'tool_calls', max_cost_usd: 1, when: 'phase == "tool_call"', action: 'block' }], quiet);
+    expect(p.evaluate(input('hi', { estimatedCostUsd: 5 })).outcome).toBe('ALLOW');
+    expect(p.evaluateToolCall({ name: 'x', args: {} }, input('hi', { estimatedCostUsd: 5 })).outcome).toBe('BLOCK');
+    expect(p.evaluateToolCall({ name: 'x', args: {} }, input('hi', { estimatedCostUsd: 0.5 })).outcome).toBe('ALLOW');
+  });
+
+  it('holds back in streams only calls a live block or review rule could match', () => {
+    const p = policy([...rules.filter((r) => r.id !== 'keys-in-args'), { id: 'shadowed', on: 'tool_calls', tools: ['delete_*'], action: 'block', shadow: true }], quiet);
+    expect(p.mayStopToolCall('refund_payment')).toBe(true);
+    expect(p.mayStopToolCall('transfer_funds')).toBe(true);
+    expect(p.mayStopToolCall('get_weather')).toBe(false); // only the log rule matches it
+    expect(p.mayStopToolCall('delete_account')).toBe(false); // shadow rules never stop anything
+    expect(policy(rules, quiet).mayStopToolCall('get_weather')).toBe(true); // a rule without `tools` may match any call
+  });
+
+  it('`tools` also matches MCP tools/call (`server/tool` names one server) and never a plain model request', () => {
+    const p = policy([{ id: 'bank-writes', tools: ['bank/transfer_*', 'drop_table'], action: 'block' }], quiet);
+    const mcp = (server: string, name: string) => input('', { endpoint: 'mcp', tool: { server, name, args: {} } });
+    expect(p.evaluate(mcp('bank', 'transfer_funds')).outcome).toBe('BLOCK');
+    expect(p.evaluate(mcp('crm', 'transfer_funds')).outcome).toBe('ALLOW');
+    expect(p.evaluate(mcp('crm', 'drop_table')).outcome).toBe('BLOCK');
+    expect(p.evaluate(input('drop_table')).outcome).toBe('ALLOW');
+  });
+
+  it('refuses redact on tool calls and accepts `tools` as a rule’s only condition', () => {
+    expect(PolicySchema.safeParse({ rules: [{ id: 'r', on: 'tool_calls', detect: 'secrets', action: 'redact' }] }).success).toBe(false);
+    expect(PolicySchema.safeParse({ rules: [{ id: 'r', on: 'tool_calls', tools: ['x'], action: 'block' }] }).success).toBe(true);
+    expect(PolicySchema.safeParse({ rules: [{ id: 'r', tools: [], action: 'block' }] }).success).toBe(false);
+  });
+});

@@ -3,7 +3,8 @@
  * is synchronous and cheap enough for the hot path. Decision logic: see evaluate.ts.
  */
 import { createHash } from 'node:crypto';
-import { decide, detectorFactors, gather, gatherInSlices, signalsOf, type Needs, type PhasePolicy } from './evaluate.js';
+import { decide, detectorFactors, gather, gatherInSlices, signalsOf, type Needs, type Phase, type PhasePolicy } from './evaluate.js';
+import { jsonSegments } from './json-segments.js';
 import { normaliseSegments, normaliseSegmentsInSlices } from './normalize.js';
 import { createResponseScanner, type ScannerOptions } from './response-scanner.js';
 import { compileRule, type CompiledRule } from './rules.js';
@@ -28,6 +29,20 @@ export interface CompiledPolicy {
   evaluateResponse(text: string, input: PolicyInput, path?: string): PolicyResult;
   /** Incremental variant of `evaluateResponse` for streams; see response-scanner.ts. */
   createResponseScanner(input: PolicyInput, options?: ScannerOptions): ResponseScanner;
+  /** False when no rule has `on: tool_calls`: the tool calls of answers need no judging. */
+  readonly hasToolCallRules: boolean;
+  /**
+   * Whether a proposed call named `name` could be blocked or sent to review by a live rule: only
+   * such calls are held back in a stream while they are judged (log and shadow rules are
+   * evaluated all the same, after the fact).
+   */
+  mayStopToolCall(name: string): boolean;
+  /**
+   * The `on: tool_calls` rules over one tool call a model proposed: `tool.name` and `tool.args`
+   * in `when`, detectors over every string in the arguments (paths `arguments.<field>`). `input`
+   * is the request's. As for responses, only rules decide (no score thresholds).
+   */
+  evaluateToolCall(call: { name: string; args: Record<string, unknown> }, input: PolicyInput): PolicyResult;
 }
 
 /** JSON with object keys sorted, so the version does not depend on key order in the file. */
@@ -70,7 +85,10 @@ export function compilePolicy(name: string, config: PolicyConfig): CompiledPolic
   const req = phase(rules.filter((r) => r.onRequest), false);
   const res = phase(rules.filter((r) => r.onResponse), true);
 
-  const run = (p: PhasePolicy, input: PolicyInput, segments: PolicyInput['segments'], kind: 'request' | 'response'): PolicyResult => {
+  const calls = phase(rules.filter((r) => r.onToolCalls), true);
+  const stoppers = calls.rules.filter((r) => !r.shadow && (r.action === 'block' || r.action === 'review'));
+
+  const run = (p: PhasePolicy, input: PolicyInput, segments: PolicyInput['segments'], kind: Phase): PolicyResult => {
     const ev = gather(segments, p.needs);
     return decide(p, ev, input, kind, signalsOf(ev), detectorFactors(ev, p.weights), true);
   };
@@ -88,5 +106,8 @@ export function compilePolicy(name: string, config: PolicyConfig): CompiledPolic
     },
     evaluateResponse: (text, input, path = 'choices[0].message.content') => run(res, input, [{ path, text }], 'response'),
     createResponseScanner: (input, options) => createResponseScanner(res, input, options),
+    hasToolCallRules: calls.rules.length > 0,
+    mayStopToolCall: (name) => stoppers.some((r) => r.toolMatches === null || r.toolMatches(name, '')),
+    evaluateToolCall: (call, input) => run(calls, { ...input, tool: { name: call.name, server: '', args: call.args } }, normaliseSegments(jsonSegments(call.args, 'arguments')), 'tool_call'),
   };
 }

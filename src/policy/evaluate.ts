@@ -34,6 +34,9 @@ const NONE: Finding[] = [];
 
 export type Needs = Record<ScannedDetector, boolean>;
 
+/** What is judged: the request, the model's answer text, or one tool call the model proposed (`phase` in CEL). */
+export type Phase = 'request' | 'response' | 'tool_call';
+
 /** A compiled policy restricted to one phase (request or response). */
 export interface PhasePolicy {
   name: string;
@@ -123,7 +126,7 @@ export function decide(
   p: PhasePolicy,
   ev: Evidence,
   input: PolicyInput,
-  phase: 'request' | 'response',
+  phase: Phase,
   signals: PolicySignals,
   factors: RiskFactor[],
   collectRedactions: boolean,

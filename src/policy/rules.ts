@@ -15,6 +15,10 @@ export interface CompiledRule {
   weight: number;
   onRequest: boolean;
   onResponse: boolean;
+  /** `on: tool_calls`: evaluated once per tool call a model proposes. */
+  onToolCalls: boolean;
+  /** `tools`: true when the judged tool's name (or `server/name`) matches. */
+  toolMatches: ((name: string, server: string) => boolean) | null;
   /** Which shared detector the rule reads, or 'terms' for its own terms detector. */
   detect: ScannedDetector | 'terms' | null;
   /** `pii.<type>` / `secrets.<type>`: the one type that counts. */
@@ -54,6 +58,14 @@ function globList(patterns: string[]): (model: string) => boolean {
   };
 }
 
+/** Tool-name patterns: `name` (any server, or a model-proposed call) or `server/name` (an MCP server's tool); `*` wildcard, case-sensitive as tool names are. */
+function toolList(patterns: string[]): (name: string, server: string) => boolean {
+  const compile = (p: string) => new RegExp(`^${p.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  const bare = patterns.filter((p) => !p.includes('/')).map(compile);
+  const scoped = patterns.filter((p) => p.includes('/')).map(compile);
+  return (name, server) => bare.some((re) => re.test(name)) || (server !== '' && scoped.some((re) => re.test(`${server}/${name}`)));
+}
+
 export function compileRule(policyName: string, r: RuleConfig): CompiledRule {
   const where = `policy "${policyName}" rule "${r.id}"`;
   const hasTerms = (r.terms?.length ?? 0) + (r.patterns?.length ?? 0) > 0;
@@ -84,8 +96,10 @@ export function compileRule(policyName: string, r: RuleConfig): CompiledRule {
     action: r.action,
     shadow: r.shadow,
     weight: r.weight ?? DEFAULT_RULE_WEIGHTS[r.action],
-    onRequest: r.on !== 'response',
-    onResponse: r.on !== 'request',
+    onRequest: r.on === 'request' || r.on === 'both',
+    onResponse: r.on === 'response' || r.on === 'both',
+    onToolCalls: r.on === 'tool_calls',
+    toolMatches: r.tools ? toolList(r.tools) : null,
     detect,
     detectType,
     minConfidence: r.min_confidence ?? (detect === 'prompt_injection' ? 0.5 : 0),
@@ -99,8 +113,9 @@ export function compileRule(policyName: string, r: RuleConfig): CompiledRule {
   };
 }
 
-/** The request-fact conditions (model, cost, tokens); true when every one given holds. */
+/** The request-fact conditions (tool, model, cost, tokens); true when every one given holds. */
 export function factsHold(r: CompiledRule, input: PolicyInput): boolean {
+  if (r.toolMatches !== null && !(input.tool !== undefined && r.toolMatches(input.tool.name, input.tool.server))) return false;
   if (r.modelViolates !== null && !r.modelViolates(input.model)) return false;
   if (r.maxCost !== undefined && !(input.estimatedCostUsd > r.maxCost)) return false;
   if (r.maxInput !== undefined && !(input.inputTokens > r.maxInput)) return false;

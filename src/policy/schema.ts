@@ -72,8 +72,16 @@ export const RuleSchema = z
     max_cost_usd: z.number().nonnegative().optional().describe('Cost condition: true when the estimated request cost in USD is above this.'),
     max_input_tokens: z.number().int().nonnegative().optional().describe('Token condition: true when the estimated input tokens are above this.'),
     max_output_tokens: z.number().int().nonnegative().optional().describe('Token condition: true when the requested max_tokens is above this (a request without max_tokens does not satisfy it).'),
-    when: z.string().min(1).max(2000).optional().describe('CEL condition: a boolean expression over `request`, `principal`, `signals`, `risk` and `phase` (see docs/policies.md).'),
-    on: z.enum(['request', 'response', 'both']).default('request').describe('Which text the rule reads: the request, the model\'s response, or both.'),
+    tools: z
+      .array(z.string().min(1).max(200))
+      .min(1)
+      .optional()
+      .describe('Tool condition: true when the tool being judged — a tool call the model proposes (`on: tool_calls`) or an MCP tools/call — has a name matching one of these (`*` matches any run of characters; `server/tool` names an MCP server\'s tool). A model request without a tool never satisfies it.'),
+    when: z.string().min(1).max(2000).optional().describe('CEL condition: a boolean expression over `request`, `principal`, `signals`, `tool`, `risk` and `phase` (see docs/policies.md).'),
+    on: z
+      .enum(['request', 'response', 'both', 'tool_calls'])
+      .default('request')
+      .describe('What the rule reads: the request, the model\'s response text, both, or each tool call the model proposes in its answer (`tool_calls`: `tool.name` and `tool.args` in `when`, detectors over the argument strings).'),
     action: z.enum(ACTIONS).describe('What a match does: block, review, redact the matched spans, log only, or allow (stop evaluating later rules).'),
     shadow: z.boolean().default(false).describe('Dry run: evaluated and recorded, but only changes shadow_outcome.'),
     weight: Weight.optional().describe('Contribution to the risk score when matched. Default by action: block 1.0, review 0.6, redact 0.3, log 0.1, allow 0.'),
@@ -81,13 +89,16 @@ export const RuleSchema = z
   .strict()
   .superRefine((r, ctx) => {
     const hasTerms = (r.terms?.length ?? 0) + (r.patterns?.length ?? 0) > 0;
-    const conditions = [r.detect, r.models, r.max_cost_usd, r.max_input_tokens, r.max_output_tokens, r.when];
+    const conditions = [r.detect, r.models, r.max_cost_usd, r.max_input_tokens, r.max_output_tokens, r.when, r.tools];
     if (!hasTerms && conditions.every((c) => c === undefined)) {
       ctx.addIssue({ code: 'custom', message: `rule "${r.id}" has no condition (use \`when: "true"\` for a catch-all)` });
     }
     if (r.detect === 'terms' && !hasTerms) ctx.addIssue({ code: 'custom', path: ['terms'], message: `rule "${r.id}": detect: terms needs \`terms\` or \`patterns\`` });
     if (hasTerms && r.detect !== undefined && r.detect !== 'terms') {
       ctx.addIssue({ code: 'custom', path: ['detect'], message: `rule "${r.id}": \`terms\`/\`patterns\` only go with detect: terms` });
+    }
+    if (r.on === 'tool_calls' && r.action === 'redact') {
+      ctx.addIssue({ code: 'custom', path: ['action'], message: `rule "${r.id}": a proposed tool call is blocked, reviewed, logged or allowed, not redacted` });
     }
     if (r.action === 'redact' && r.detect === undefined && !hasTerms) {
       ctx.addIssue({ code: 'custom', path: ['action'], message: `rule "${r.id}": redact needs a content condition (detect, terms or patterns)` });

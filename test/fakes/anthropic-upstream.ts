@@ -4,6 +4,8 @@
  * text of the last user message:
  *   `[tool]`        → a tool_use block calling the first declared tool, input built from its schema
  *                     (also when tool_choice is `any` or names a tool; never when it is `none`)
+ *   `[call:NAME {…}]` → the text `Preparing the call.`, then a tool_use block calling NAME with
+ *                     these JSON arguments (no `]` inside), declared or not
  *   `[think]`       → a thinking block (with a signature) before the answer; streamed as
  *                     thinking_delta events and one signature_delta
  *   `[error:NNN]`   → HTTP NNN with Anthropic's error body (429 carries `retry-after: 1`)
@@ -155,6 +157,13 @@ function buildAnswer(params: Json, said: string, id: string): Reply {
   const cached = said.includes('[cache]');
   const usage = { input_tokens: inputTokens(params), cache_creation_input_tokens: cached ? 50 : 0, cache_read_input_tokens: cached ? 100 : 0, output_tokens: 0 };
 
+  const proposed = /\[call:([A-Za-z0-9_-]+) (\{[^\]]*\})\]/.exec(said);
+  if (proposed) {
+    const input = JSON.parse(proposed[2]!) as Json;
+    const text = 'Preparing the call.';
+    usage.output_tokens = words(text) + words(JSON.stringify(input));
+    return { content: [{ type: 'text', text }, { type: 'tool_use', id: `toolu_fake${id}`, name: proposed[1], input }], stop_reason: 'tool_use', stop_sequence: null, usage };
+  }
   const tools: Json[] = Array.isArray(params.tools) ? params.tools : [];
   const choice: Json | undefined = params.tool_choice;
   const wantsTool = tools.length > 0 && choice?.type !== 'none' && (said.includes('[tool]') || choice?.type === 'any' || choice?.type === 'tool');

@@ -1,6 +1,7 @@
 /**
  * A real MCP server built with the official SDK (McpServer + Streamable HTTP, stateful sessions)
  * on 127.0.0.1, for tests of the MCP gateway. Its own call log shows which calls reached it.
+ * `get_weather` for the city `slow:<ms>` answers after that many milliseconds.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage } from 'node:http';
@@ -25,6 +26,9 @@ export function buildFakeMcpServer(calls: FakeMcp['calls']): McpServer {
   const server = new McpServer({ name: 'fake-bank', version: '1.0.0' });
   server.registerTool('get_weather', { description: 'Weather for a city', inputSchema: { city: z.string() } }, async (args) => {
     calls.push({ tool: 'get_weather', args });
+    // A city named `slow:<ms>` answers after that long (shutdown tests).
+    const slow = /^slow:(\d+)$/.exec(args.city);
+    if (slow) await new Promise((resolve) => setTimeout(resolve, Number(slow[1])));
     return { content: [{ type: 'text', text: `Sunny in ${args.city}, 21°C` }] };
   });
   server.registerTool('transfer_funds', { description: 'Move money', inputSchema: { to: z.string(), amount: z.number(), currency: z.string() } }, async (args) => {

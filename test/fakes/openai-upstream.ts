@@ -3,6 +3,9 @@
  * with `stream_options.include_usage`, tool calls, embeddings, OpenAI error bodies). Tests
  * steer it with markers in the last user message:
  *   [tool]          answer with a call to the first declared tool
+ *   [call:NAME {…}] answer with the text `Preparing the call.`, then a call to tool NAME with
+ *                   these JSON arguments (no `]` inside); streamed: the text first, then the call
+ *                   with its arguments in three fragments (also on /v1/responses)
  *   [error:NNN]     answer HTTP NNN with an OpenAI error body
  *   [nonjson]       answer 200 with an HTML page
  *   [slow:MS]       wait MS before the response headers
@@ -142,11 +145,12 @@ async function handle(req: IncomingMessage, res: ServerResponse, body: any, requ
 
   const id = `chatcmpl-fake${Math.random().toString(36).slice(2, 10)}`;
   const created = 1_700_000_000;
-  const tool = text.includes('[tool]') && body.tools?.[0]?.function?.name;
+  const proposed = proposedCall(text);
+  const tool = proposed?.name ?? (text.includes('[tool]') && body.tools?.[0]?.function?.name);
   const wordsWanted = /\[words:(\d+)\]/.exec(text);
-  const reply = wordsWanted ? Array.from({ length: Number(wordsWanted[1]) }, (_, i) => `w${i}`).join(' ') : `Echo: ${text.slice((fault ?? '').length)}`;
+  const reply = proposed ? PROPOSAL_TEXT : wordsWanted ? Array.from({ length: Number(wordsWanted[1]) }, (_, i) => `w${i}`).join(' ') : `Echo: ${text.slice((fault ?? '').length)}`;
   const pieces = reply.split(/(?<= )/);
-  const toolCall = tool ? { id: 'call_fake_1', type: 'function' as const, function: { name: tool, arguments: '{"location":"Paris"}' } } : null;
+  const toolCall = tool ? { id: 'call_fake_1', type: 'function' as const, function: { name: tool, arguments: proposed?.arguments ?? '{"location":"Paris"}' } } : null;
   const usage = {
     prompt_tokens: fakePromptTokens(body),
     completion_tokens: toolCall ? 9 : pieces.length,
@@ -159,7 +163,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, body: any, requ
 
   if (!body.stream) {
     const message = toolCall
-      ? { role: 'assistant', content: null, refusal: null, tool_calls: [toolCall] }
+      ? { role: 'assistant', content: proposed ? reply : null, refusal: null, tool_calls: [toolCall] }
       : { role: 'assistant', content: reply, refusal: null };
     return json(
       res,
@@ -175,8 +179,9 @@ async function handle(req: IncomingMessage, res: ServerResponse, body: any, requ
   const die = /\[die:(\d+)\]/.exec(text);
   send([{ index: 0, delta: { role: 'assistant', content: '', refusal: null }, logprobs: null, finish_reason: null }]);
   if (toolCall) {
+    if (proposed) for (const piece of pieces) send([{ index: 0, delta: { content: piece }, logprobs: null, finish_reason: null }]);
     send([{ index: 0, delta: { tool_calls: [{ index: 0, id: toolCall.id, type: 'function', function: { name: toolCall.function.name, arguments: '' } }] }, logprobs: null, finish_reason: null }]);
-    for (const frag of ['{"loca', 'tion":"Pa', 'ris"}']) {
+    for (const frag of thirds(toolCall.function.arguments)) {
       send([{ index: 0, delta: { tool_calls: [{ index: 0, function: { arguments: frag } }] }, logprobs: null, finish_reason: null }]);
     }
   } else {
@@ -194,6 +199,23 @@ async function handle(req: IncomingMessage, res: ServerResponse, body: any, requ
   send([{ index: 0, delta: {}, logprobs: null, finish_reason: toolCall ? 'tool_calls' : 'stop' }]);
   if (body.stream_options?.include_usage) send([], { usage });
   res.end('data: [DONE]\n\n');
+}
+
+/** The text a `[call:…]` answer says before its tool call. */
+export const PROPOSAL_TEXT = 'Preparing the call.';
+
+/** `[call:NAME {json}]` in the user's text: the tool call to propose. */
+export function proposedCall(text: string): { name: string; arguments: string } | undefined {
+  const m = /\[call:([A-Za-z0-9_-]+) (\{[^\]]*\})\]/.exec(text);
+  return m ? { name: m[1]!, arguments: m[2]! } : undefined;
+}
+
+/** A JSON text in three fragments, as providers stream arguments. */
+export function thirds(json: string): string[] {
+  const size = Math.max(1, Math.ceil(json.length / 3));
+  const out: string[] = [];
+  for (let i = 0; i < json.length; i += size) out.push(json.slice(i, i + size));
+  return out;
 }
 
 function embeddings(res: ServerResponse, body: any): void {
