@@ -194,6 +194,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     alerts,
     reviews,
     policySync,
+    signals,
     audit,
     stores,
     identity,

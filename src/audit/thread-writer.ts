@@ -12,7 +12,7 @@
  * commits in-process.
  */
 import { Worker } from 'node:worker_threads';
-import type { AuditRecord } from './record.js';
+import type { TrailRecord } from './admin-event.js';
 import type { AuditThreadOptions, FromAuditThread, ToAuditThread } from './thread.js';
 import type { AuditLog, AuditWriter } from './writer.js';
 
@@ -37,10 +37,10 @@ export interface ThreadedAuditWriterOptions extends AuditThreadOptions {
 export class ThreadedAuditWriter implements AuditWriter {
   private worker!: Worker;
   /** Appended, not yet posted (posted on the next turn of the event loop). */
-  private outbox: AuditRecord[] = [];
+  private outbox: TrailRecord[] = [];
   private posting = false;
   /** Posted and not yet reported settled, oldest first, from index `settledUpTo`. */
-  private unsettled: AuditRecord[] = [];
+  private unsettled: TrailRecord[] = [];
   private settledUpTo = 0;
   private readonly calls = new Map<number, PendingCall>();
   private nextId = 1;
@@ -61,7 +61,7 @@ export class ThreadedAuditWriter implements AuditWriter {
     this.start(false);
   }
 
-  append(record: AuditRecord): void {
+  append(record: TrailRecord): void {
     if (this.fallback) return this.fallback.append(record);
     this.outbox.push(record);
     if (!this.posting) {
@@ -70,7 +70,7 @@ export class ThreadedAuditWriter implements AuditWriter {
     }
   }
 
-  writeNow(record: AuditRecord): Promise<void> {
+  writeNow(record: TrailRecord): Promise<void> {
     if (this.fallback) return this.fallback.writeNow(record);
     return this.call({ t: 'write', id: this.nextId++, record });
   }

@@ -8,7 +8,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { SqliteAuditBatcher } from '../store/sqlite/audit-batch.js';
-import type { AuditRecord } from './record.js';
+import type { TrailRecord } from './admin-event.js';
 import { InProcessAuditWriter, type AuditLog } from './writer.js';
 
 /** What the gateway tells the thread when it starts it. */
@@ -23,8 +23,8 @@ export interface AuditThreadOptions {
 
 /** Gateway → thread. `resent`: records a thread that died may have committed already (never stored twice). */
 export type ToAuditThread =
-  | { t: 'records'; records: AuditRecord[]; resent?: boolean }
-  | { t: 'write'; id: number; record: AuditRecord; resent?: boolean }
+  | { t: 'records'; records: TrailRecord[]; resent?: boolean }
+  | { t: 'write'; id: number; record: TrailRecord; resent?: boolean }
   | { t: 'flush'; id: number }
   | { t: 'close'; id: number };
 
@@ -45,7 +45,7 @@ sqlite.pragma('journal_mode = WAL');
 sqlite.pragma(`synchronous = ${options.synchronous}`);
 sqlite.pragma('busy_timeout = 5000');
 const batcher = new SqliteAuditBatcher(sqlite);
-const resent = new WeakSet<AuditRecord>();
+const resent = new WeakSet<TrailRecord>();
 const log: AuditLog = {
   // Errors are plain objects here: only their message crosses to the gateway's logger.
   error: (fields, message) => send({ t: 'log', level: 'error', fields: loggable(fields), message }),

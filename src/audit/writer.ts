@@ -13,14 +13,14 @@
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { AuditSink } from '../store/types.js';
-import type { AuditRecord } from './record.js';
+import type { TrailRecord } from './admin-event.js';
 
 /** What the pipeline, the admin API and shutdown use, whichever thread commits. */
 export interface AuditWriter {
   /** Queues a record for the next group commit (batched durability). */
-  append(record: AuditRecord): void;
+  append(record: TrailRecord): void;
   /** Commits one record now, or spools it durably if the store refuses (strict durability). */
-  writeNow(record: AuditRecord): Promise<void>;
+  writeNow(record: TrailRecord): Promise<void>;
   /** Commits everything appended so far (and replays the spool first). */
   flush(): Promise<void>;
   /** Commits (or spools) everything appended, then stops. */
@@ -46,7 +46,7 @@ export interface AuditLog {
 }
 
 export class InProcessAuditWriter implements AuditWriter {
-  private queue: AuditRecord[] = [];
+  private queue: TrailRecord[] = [];
   private flushing: Promise<void> | undefined;
   private readonly timer: NodeJS.Timeout;
   /** Records in the spool file, waiting for the store. */
@@ -63,13 +63,13 @@ export class InProcessAuditWriter implements AuditWriter {
     for (const file of [options.spoolFile, `${options.spoolFile}.replay`]) if (existsSync(file)) this.spooled += readSpool(file).length;
   }
 
-  append(record: AuditRecord): void {
+  append(record: TrailRecord): void {
     this.queue.push(record);
     if (this.queue.length >= this.options.batchSize && !this.flushing) setImmediate(() => void this.flush());
   }
 
   /** Commits one record now (strict durability); spools it durably if the store refuses. */
-  async writeNow(record: AuditRecord): Promise<void> {
+  async writeNow(record: TrailRecord): Promise<void> {
     try {
       await this.sink.append([record]);
     } catch (err) {
@@ -112,7 +112,7 @@ export class InProcessAuditWriter implements AuditWriter {
     }
   }
 
-  private spool(records: AuditRecord[], err: unknown): void {
+  private spool(records: TrailRecord[], err: unknown): void {
     mkdirSync(dirname(this.options.spoolFile), { recursive: true });
     const fd = openSync(this.options.spoolFile, 'a');
     try {
@@ -146,10 +146,10 @@ export class InProcessAuditWriter implements AuditWriter {
   }
 }
 
-function readSpool(file: string): AuditRecord[] {
+function readSpool(file: string): TrailRecord[] {
   return readFileSync(file, 'utf8')
     .split('\n')
     .filter((line) => line.trim() !== '')
-    .map((line) => JSON.parse(line) as AuditRecord);
+    .map((line) => JSON.parse(line) as TrailRecord);
 }
 

@@ -7,11 +7,11 @@
  */
 import type Database from 'better-sqlite3';
 import { chainHash, chainOf, GENESIS_HASH } from '../../audit/chain.js';
-import type { AuditRecord } from '../../audit/record.js';
+import type { TrailRecord } from '../../audit/admin-event.js';
 
 const INSERT_COLUMNS = [
   'decision_id', 'received_at', 'tenant_id', 'team_id', 'agent_id', 'key_id', 'endpoint', 'model_requested', 'model_resolved', 'provider',
-  'stream', 'policy_outcome', 'risk_score', 'http_status', 'error_code', 'input_tokens', 'output_tokens', 'cost_usd', 'budget_reserved_usd',
+  'stream', 'policy_outcome', 'risk_score', 'http_status', 'error_code', 'input_tokens', 'output_tokens', 'cost_usd', 'budget_reserved_usd', 'total_latency_ms',
   'record', 'kind', 'chain', 'chain_seq', 'prev_hash', 'record_hash',
 ] as const;
 
@@ -22,13 +22,13 @@ interface Head {
 
 /** Appends batches to one connection; statements are prepared once. */
 export class SqliteAuditBatcher {
-  private readonly commit: (records: readonly AuditRecord[], skipStored: boolean) => number;
+  private readonly commit: (records: readonly TrailRecord[], skipStored: boolean) => number;
 
   constructor(sqlite: Database.Database) {
     const insert = sqlite.prepare(`insert into audit_records (${INSERT_COLUMNS.join(', ')}) values (${INSERT_COLUMNS.map((c) => `@${c}`).join(', ')})`);
     const headOf = sqlite.prepare<[string], { chain_seq: number; record_hash: string }>('select chain_seq, record_hash from audit_records where chain = ? order by chain_seq desc limit 1');
     const stored = sqlite.prepare<[string, string], { n: number }>('select 1 as n from audit_records where decision_id = ? and kind = ? limit 1');
-    const tx = sqlite.transaction((records: readonly AuditRecord[], skipStored: boolean) => {
+    const tx = sqlite.transaction((records: readonly TrailRecord[], skipStored: boolean) => {
       const heads = new Map<string, Head>();
       let inserted = 0;
       for (const r of records) {
@@ -56,12 +56,12 @@ export class SqliteAuditBatcher {
    * Commits `records` in order; returns how many were inserted. `skipStored` leaves out records
    * whose decision id and kind are already stored (a resend after a crash).
    */
-  append(records: readonly AuditRecord[], skipStored = false): number {
+  append(records: readonly TrailRecord[], skipStored = false): number {
     return records.length === 0 ? 0 : this.commit(records, skipStored);
   }
 }
 
-function columns(r: AuditRecord) {
+function columns(r: TrailRecord) {
   return {
     decision_id: r.decision_id,
     received_at: r.received_at_ms,
@@ -82,5 +82,6 @@ function columns(r: AuditRecord) {
     output_tokens: r.output_tokens,
     cost_usd: r.cost_usd,
     budget_reserved_usd: r.budget_reserved_usd,
+    total_latency_ms: 'total_latency_ms' in r ? r.total_latency_ms : null,
   };
 }

@@ -6,7 +6,7 @@
  */
 import type { Kysely } from 'kysely';
 import { chainHash, chainOf, GENESIS_HASH, type RetentionEvent } from '../../audit/chain.js';
-import type { AuditRecord } from '../../audit/record.js';
+import type { TrailRecord } from '../../audit/admin-event.js';
 import type { AuditRetention, AuditSink } from '../types.js';
 import { SqliteAuditBatcher } from './audit-batch.js';
 import { rawSqlite, type SqliteTables } from './database.js';
@@ -31,7 +31,7 @@ export class SqliteAuditSink implements AuditSink, AuditRetention {
 
   private batcher: SqliteAuditBatcher | undefined;
 
-  async append(records: readonly AuditRecord[]): Promise<void> {
+  async append(records: readonly TrailRecord[]): Promise<void> {
     // A prepared statement in one synchronous transaction, under Kysely's connection lock: the
     // group commit costs a few microseconds a record instead of building SQL for every row.
     await this.db.connection().execute(async () => {
