@@ -76,6 +76,24 @@ export function auditSinkConformance(open: OpenBackend): void {
       expect(verdicts.find((v) => v.chain === 'globex')!.records).toBe(1);
     });
 
+    it('pruning every record of a chain leaves the retention event linked to the old head, and the chain goes on from it', async () => {
+      const old = 1_000_000;
+      await stores.audit.append([record('acme', { received_at_ms: old }), record('acme', { received_at_ms: old + 1 })]);
+      const [before] = await verifyAudit(stores.auditQuery, 'acme');
+      const event = await stores.audit.prune('acme', old + 1000, 'test');
+      // Nothing kept: the event itself is the first record, vouching for its own link to the deleted head.
+      expect(event).toMatchObject({ deleted_count: 2, first_kept_seq: 3, first_kept_prev_hash: before!.head_hash });
+      await stores.audit.append([record('acme')]);
+      const rows = await stores.auditQuery.chainRows('acme');
+      expect(rows.map((r) => [r.chain_seq, r.kind])).toEqual([
+        [3, 'retention'],
+        [4, 'request'],
+      ]);
+      expect(rows[0]!.prev_hash).toBe(before!.head_hash);
+      const [verdict] = await verifyAudit(stores.auditQuery, 'acme');
+      expect(verdict).toMatchObject({ records: 2, broken: null });
+    });
+
     it('chains admin events with the records of their tenant (or the gateway chain), and verification covers them', async () => {
       const deps = { config: { admin: { tokens: [] }, providers: {}, tenants: {} } as never, identity: { instance: 'i', version: 'v', configVersion: 'c' } };
       const principal = { id: 'root', kind: 'token' as const, role: 'admin' as const, tenant: null };

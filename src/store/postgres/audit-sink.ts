@@ -67,8 +67,9 @@ export class PostgresAuditSink implements AuditSink, AuditRetention {
           chain,
           deleted_before: new Date(before).toISOString(),
           deleted_count: Number(deleted.numDeletedRows),
-          first_kept_seq: first?.chain_seq ?? null,
-          first_kept_prev_hash: first?.prev_hash ?? null,
+          // Nothing kept: the chain goes on from this event, which vouches for itself.
+          first_kept_seq: first?.chain_seq ?? head.seq + 1,
+          first_kept_prev_hash: first?.prev_hash ?? head.hash,
           at: new Date(at).toISOString(),
           actor,
         };

@@ -115,7 +115,11 @@ export async function migratePostgres(url: string, db: Kysely<PostgresTables>): 
   await lock.connect();
   try {
     await lock.query('select pg_advisory_lock($1)', [MIGRATION_LOCK]);
-    const migrator = new Migrator({ db, provider: { getMigrations: async () => postgresMigrations as Record<string, Migration> } });
+    // The migration tables live in the connection's own schema (search_path), named explicitly:
+    // unqualified, Kysely would take another schema's tables of the same name for ours.
+    const { rows } = await lock.query<{ schema: string | null }>('select current_schema() as schema');
+    const migrationTableSchema = rows[0]?.schema ?? 'public';
+    const migrator = new Migrator({ db, migrationTableSchema, provider: { getMigrations: async () => postgresMigrations as Record<string, Migration> } });
     const { error } = await migrator.migrateToLatest();
     if (error) throw error;
   } finally {

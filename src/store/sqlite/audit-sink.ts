@@ -63,6 +63,9 @@ export class SqliteAuditSink implements AuditSink, AuditRetention {
   private async pruneSlice(tenantId: string | null, before: number, actor: string, limit: number): Promise<RetentionEvent> {
     const chain = chainOf(tenantId);
     return this.db.transaction().execute(async (trx) => {
+      // The head is read before deleting: when every record goes, the event still links to it.
+      const last = await trx.selectFrom('audit_records').select(['chain_seq', 'record_hash']).where('chain', '=', chain).orderBy('chain_seq', 'desc').limit(1).executeTakeFirst();
+      const head: Head = last ? { seq: last.chain_seq, hash: last.record_hash } : { seq: 0, hash: GENESIS_HASH };
       // The oldest records first, so what remains is the end of the chain.
       const doomed = trx.selectFrom('audit_records').select('seq').where('chain', '=', chain).where('received_at', '<', before).where('kind', '!=', 'retention').orderBy('chain_seq').limit(limit);
       const deleted = await trx.deleteFrom('audit_records').where('seq', 'in', doomed).executeTakeFirst();
@@ -77,13 +80,12 @@ export class SqliteAuditSink implements AuditSink, AuditRetention {
         chain,
         deleted_before: new Date(before).toISOString(),
         deleted_count: Number(deleted.numDeletedRows),
-        first_kept_seq: first?.chain_seq ?? null,
-        first_kept_prev_hash: first?.prev_hash ?? null,
+        // Nothing kept: the chain goes on from this event, which vouches for itself.
+        first_kept_seq: first?.chain_seq ?? head.seq + 1,
+        first_kept_prev_hash: first?.prev_hash ?? head.hash,
         at: new Date(at).toISOString(),
         actor,
       };
-      const last = await trx.selectFrom('audit_records').select(['chain_seq', 'record_hash']).where('chain', '=', chain).orderBy('chain_seq', 'desc').limit(1).executeTakeFirst();
-      const head: Head = last ? { seq: last.chain_seq, hash: last.record_hash } : { seq: 0, hash: GENESIS_HASH };
       const record = JSON.stringify(event);
       const next = { seq: head.seq + 1, hash: chainHash(head.hash, record) };
       await trx
