@@ -103,9 +103,17 @@ export const postgresMigrations: Record<string, Migration> = {
       await sql`create index review_items_pending_owner on review_items (status, owner)`.execute(db);
     },
   },
-  '0005_admin_sessions': {
+  '0005_audit_latency': {
     async up(db: Kysely<unknown>) {
-      // Console sign-in sessions (as SQLite's 0008): only a hash of the session id.
+      // The admin overview's latency percentiles are computed in SQL from this column; admin queries filter by kind and time.
+      await sql`alter table audit_records add column total_latency_ms double precision`.execute(db);
+      await sql`update audit_records set total_latency_ms = (record::jsonb ->> 'total_latency_ms')::double precision where kind <> 'retention'`.execute(db);
+      await sql`create index audit_kind_time on audit_records (kind, received_at)`.execute(db);
+    },
+  },
+  '0007_admin_sessions': {
+    async up(db: Kysely<unknown>) {
+      // Console sign-in sessions (as SQLite's 0010): only a hash of the session id.
       await sql`create table admin_sessions (
         id_hash text primary key,
         principal_id text not null,

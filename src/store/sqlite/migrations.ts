@@ -145,7 +145,15 @@ export const migrations: Record<string, Migration> = {
       await db.schema.createIndex('review_pending_owner').on('review_items').columns(['status', 'mode', 'owner']).execute();
     },
   },
-  '0008_admin_sessions': {
+  '0008_audit_latency': {
+    async up(db: Kysely<unknown>) {
+      // The admin overview's latency percentiles are computed in SQL from this column; admin queries filter by kind and time.
+      await sql`alter table audit_records add column total_latency_ms real`.execute(db);
+      await sql`update audit_records set total_latency_ms = json_extract(record, '$.total_latency_ms') where kind != 'retention'`.execute(db);
+      await db.schema.createIndex('audit_kind_time').on('audit_records').columns(['kind', 'received_at']).execute();
+    },
+  },
+  '0010_admin_sessions': {
     async up(db: Kysely<unknown>) {
       // Console sign-in sessions: only a hash of the session id; idle_expires_at (<= expires_at) says when one ends.
       await db.schema
