@@ -31,11 +31,13 @@ export const TRANSACTION_TTL_MS = 10 * 60_000;
 const ROLE_ORDER: readonly AdminRole[] = ['admin', 'reviewer', 'auditor'];
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
-/** Why a user cannot sign in (shown to them): no access (403), or a failed sign-in (401). */
+/** Why a user cannot sign in (shown to them): no access (403, `user` names them), or a failed sign-in (401). */
 export class SignInRefused extends Error {
   constructor(
     message: string,
     readonly code: 'admin_forbidden' | 'signin_failed' = 'signin_failed',
+    /** The user the provider vouched for, when the refusal is about their access. */
+    readonly user?: string,
   ) {
     super(message);
   }
@@ -56,13 +58,14 @@ export function principalFromClaims(claims: Record<string, unknown>, settings: O
     throw new SignInRefused(
       `Your account (${email ?? sub}) has no console role: none of its "${settings.role_claim}" values (${values.length ? values.join(', ') : 'none'}) maps to a role in admin.oidc.roles. Ask an administrator for access.`,
       'admin_forbidden',
+      email ?? sub,
     );
   }
   let tenant: string | null = null;
   if (settings.tenant_claim) {
     const tenants = asStrings(claimAt(claims, settings.tenant_claim));
     if (tenants.length !== 1) {
-      throw new SignInRefused(`Your account (${email ?? sub}) has ${tenants.length ? 'several values' : 'no value'} in the "${settings.tenant_claim}" claim, which names the one tenant you may see (or * for all).`, 'admin_forbidden');
+      throw new SignInRefused(`Your account (${email ?? sub}) has ${tenants.length ? 'several values' : 'no value'} in the "${settings.tenant_claim}" claim, which names the one tenant you may see (or * for all).`, 'admin_forbidden', email ?? sub);
     }
     tenant = tenants[0] === '*' ? null : tenants[0]!;
   }

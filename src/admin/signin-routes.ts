@@ -12,9 +12,10 @@ import type { GatewayDeps } from '../app.js';
 import type { EdgeGuard } from '../edge/guard.js';
 import { contextOf } from '../edge/request-context.js';
 import { GatewayError, toOpenAIError } from '../errors.js';
+import { buildAdminEvent, recordAdminEvent } from './events.js';
 import { OidcClient, SignInRefused, TRANSACTION_COOKIE, TRANSACTION_TTL_MS } from './oidc.js';
 import { adminTokenLookup, type AdminPrincipal } from './principal.js';
-import { csrfMatches, SESSION_COOKIE, sessionCookieOf, type ConsoleSessions } from './sessions.js';
+import { csrfMatches, SESSION_COOKIE, sessionCookieOf, sessionIdHash, type ConsoleSessions, type StartedSession } from './sessions.js';
 
 export const SIGNIN_PREFIX = '/console/auth';
 const PURGE_EVERY_MS = 3_600_000;
@@ -31,8 +32,19 @@ const OIDC_PATH = `${SIGNIN_PREFIX}/oidc`;
  * const sessions = new ConsoleSessions(deps.stores.sessions, sessionSettings(config));
  * signinRoutes(app, deps, edge, sessions);
  */
-export function signinRoutes(app: FastifyInstance, deps: Pick<GatewayDeps, 'config' | 'logger'>, edge: EdgeGuard, sessions: ConsoleSessions): void {
+export function signinRoutes(app: FastifyInstance, deps: SigninDeps, edge: EdgeGuard, sessions: ConsoleSessions): void {
   const { config } = deps;
+  /** Starts a session and records the sign-in in the principal's tenant chain (before answering). */
+  const signIn = async (principal: AdminPrincipal, method: 'token' | 'oidc'): Promise<StartedSession> => {
+    const started = await sessions.start(principal);
+    await recordAdminEvent(deps, principal, {
+      action: 'session.signin',
+      target: sessionTarget(started.id),
+      tenant: principal.tenant,
+      after: { method, expires_at: new Date(Date.now() + started.maxAgeSeconds * 1000).toISOString() },
+    });
+    return started;
+  };
   const lookupToken = adminTokenLookup(config);
   const oidc = config.admin.oidc ? new OidcClient(config.admin.oidc) : undefined;
 
@@ -63,7 +75,7 @@ export function signinRoutes(app: FastifyInstance, deps: Pick<GatewayDeps, 'conf
             edge.throttle.fail(request.ip, prefix);
             throw new GatewayError('admin_unauthenticated', config.admin.tokens.length === 0 ? 'No admin tokens are configured (admin.tokens).' : 'Incorrect admin token.');
           }
-          const started = await sessions.start(principal);
+          const started = await signIn(principal, 'token');
           setSessionCookie(request, reply, started.id, started.maxAgeSeconds);
           return { principal, csrf_token: started.csrfToken };
         } catch (err) {
@@ -88,15 +100,30 @@ export function signinRoutes(app: FastifyInstance, deps: Pick<GatewayDeps, 'conf
         const sealed = request.cookies[TRANSACTION_COOKIE];
         // The transaction is single-use whatever happens next.
         reply.clearCookie(TRANSACTION_COOKIE, { ...cookieAttributes(request), path: OIDC_PATH });
+        // Callbacks that fail are throttled per client IP like wrong tokens.
+        edge.throttle.check(request.ip, undefined);
         let principal: AdminPrincipal;
         try {
           principal = await oidc.callback(query, sealed);
         } catch (err) {
           if (!(err instanceof SignInRefused)) throw err;
           request.log.info({ reason: err.message }, 'console sign-in refused');
-          return refuse(request, reply, new GatewayError(err.code, err.message));
+          const refusal = new GatewayError(err.code, err.message);
+          if (err.user) {
+            // The provider vouched for this user, who has no access: an admin event in the gateway chain
+            // (built for a stand-in principal, then its actor replaced: this user has no role).
+            await deps.audit.writeNow({
+              ...buildAdminEvent(deps, { id: err.user, kind: 'user', role: 'admin', tenant: null }, { action: 'session.signin_refused', target: { type: 'session', id: 'none' }, after: { method: 'oidc', reason: err.message } }),
+              actor: { id: err.user, kind: 'user', role: 'none', tenant: null },
+            });
+          } else {
+            // Anyone can call this URL: counted and audited by sample, like other refused credentials.
+            edge.throttle.fail(request.ip, undefined);
+            auditRefusal(request, edge, refusal);
+          }
+          return refuse(request, reply, refusal);
         }
-        const started = await sessions.start(principal);
+        const started = await signIn(principal, 'oidc');
         setSessionCookie(request, reply, started.id, started.maxAgeSeconds);
         return reply.redirect(CONSOLE_HOME, 302);
       });
@@ -110,6 +137,7 @@ export function signinRoutes(app: FastifyInstance, deps: Pick<GatewayDeps, 'conf
             throw new GatewayError('csrf_failed', 'Missing or wrong x-csrf-token header: sign-out must send the session\'s CSRF token.');
           }
           await sessions.end(id);
+          if (live) await recordAdminEvent(deps, live.principal, { action: 'session.signout', target: sessionTarget(id), tenant: live.principal.tenant });
         }
         reply.clearCookie(SESSION_COOKIE, { ...cookieAttributes(request), path: '/' });
         return reply.code(204).send();
@@ -117,6 +145,22 @@ export function signinRoutes(app: FastifyInstance, deps: Pick<GatewayDeps, 'conf
     },
     { prefix: SIGNIN_PREFIX },
   );
+}
+
+export type SigninDeps = Pick<GatewayDeps, 'config' | 'logger' | 'identity' | 'audit'>;
+
+/** A session as admin events name it: a prefix of its id's hash (never the id). */
+function sessionTarget(id: string): { type: string; id: string } {
+  return { type: 'session', id: `sess_${sessionIdHash(id).slice(0, 16)}` };
+}
+
+/** Audits a refused callback like the edge's other unauthenticated refusals (counted in full, recorded by sample). */
+function auditRefusal(request: FastifyRequest, edge: EdgeGuard, err: GatewayError): void {
+  const ctx = (request.ctx ??= contextOf(request));
+  ctx.error = err;
+  ctx.httpStatus = err.status;
+  ctx.outcome = 'BLOCK';
+  edge.audit(ctx);
 }
 
 /** The session settings of `admin.sessions`. */

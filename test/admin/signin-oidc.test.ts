@@ -128,6 +128,9 @@ describe('OIDC sign-in', () => {
     const who = await gateway('/admin/v1/session', { cookie: session! });
     expect(who.status).toBe(200);
     expect(who.json).toEqual({ principal: { id: 'alice@example.com', kind: 'user', role: 'reviewer', tenant: 'acme', name: 'Alice Ådahl' }, csrf_token: expect.any(String) });
+    // The sign-in is an admin event in acme's chain.
+    const signins = (await gw.auditRecords()).filter((r: any) => r.kind === 'admin' && r.action === 'session.signin') as any[];
+    expect(signins.at(-1)).toMatchObject({ tenant_id: 'acme', actor: { id: 'alice@example.com', kind: 'user', role: 'reviewer', tenant: 'acme', name: 'Alice Ådahl' }, after: { method: 'oidc' } });
     // A reviewer: no health.
     expect((await gateway('/admin/v1/health', { cookie: session! })).status).toBe(403);
 
@@ -173,6 +176,8 @@ describe('OIDC sign-in', () => {
     expect(json.json.error).toMatchObject({ code: 'admin_forbidden', type: 'permission_error' });
     expect(json.json.error.message).toContain('bob@example.com');
     expect(json.json.error.message).toContain('marketing');
+    const refusals = (await gw.auditRecords()).filter((r: any) => r.kind === 'admin' && r.action === 'session.signin_refused') as any[];
+    expect(refusals.at(-1)).toMatchObject({ actor: { id: 'bob@example.com', kind: 'user', role: 'none', tenant: null }, tenant_id: null, after: { method: 'oidc', reason: expect.stringContaining('no console role') } });
     expect(cookieNamed(json.setCookie, 'omega_session')).toBeUndefined();
 
     const second = await startLogin();

@@ -119,6 +119,14 @@ describe('POST /console/auth/logout', () => {
     // Gone from the store too (only its hash was there).
     const sessionId = cookie.split('=')[1]!;
     expect(JSON.stringify(await h.gw.db.selectFrom('admin_sessions').selectAll().execute())).not.toContain(sessionId);
+    // Sign-in and sign-out are admin events in the audit chain, naming the session by a hash prefix only.
+    const events = (await h.gw.auditRecords()).filter((r: any) => r.kind === 'admin' && r.action.startsWith('session.')) as any[];
+    const signout = events.find((e) => e.action === 'session.signout')!;
+    expect(signout).toMatchObject({ actor: { id: 'root', kind: 'token', role: 'admin', tenant: null }, target: { type: 'session', id: expect.stringMatching(/^sess_[0-9a-f]{16}$/) } });
+    const signin = events.find((e) => e.action === 'session.signin' && e.target.id === signout.target.id)!;
+    expect(signin).toMatchObject({ actor: { id: 'root' }, after: { method: 'token', expires_at: expect.any(String) } });
+    expect(JSON.stringify(events)).not.toContain(sessionId);
+    expect(JSON.stringify(events)).not.toContain(csrf);
   });
 
   it('without a session just clears the cookie', async () => {
