@@ -100,6 +100,26 @@ describe('sessions on /admin/v1', () => {
   });
 });
 
+describe('CSRF on /admin/v1 writes', () => {
+  it('a cookie-authenticated write needs x-csrf-token (403 csrf_failed), a bearer-authenticated one does not', async () => {
+    const { cookie, csrf } = await signIn(TOKENS.admin);
+    const body = { policy: { rules: [] } };
+    for (const wrong of [undefined, 'nope', csrf + 'x']) {
+      const res = await call('POST', '/admin/v1/policies/validate', { cookie, csrf: wrong, body });
+      expect(res.status).toBe(403);
+      expect(res.json).toEqual({ error: { message: expect.stringContaining('x-csrf-token'), type: 'permission_error', param: null, code: 'csrf_failed' } });
+    }
+    const ok = await call('POST', '/admin/v1/policies/validate', { cookie, csrf, body });
+    expect(ok.status).toBe(200);
+    expect(ok.json.valid).toBe(true);
+    // Reads need no token.
+    expect((await call('GET', '/admin/v1/policies', { cookie })).status).toBe(200);
+    const bearer = await request(`${h.gw.url}/admin/v1/policies/validate`, { method: 'POST', headers: { authorization: `Bearer ${TOKENS.admin}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    expect(bearer.statusCode).toBe(200);
+    await bearer.body.dump();
+  });
+});
+
 describe('POST /console/auth/logout', () => {
   it('needs the CSRF token (403 csrf_failed when missing or wrong), then ends the session at once', async () => {
     const { cookie, csrf } = await signIn(TOKENS.admin);
