@@ -209,7 +209,7 @@ export function buildApp(deps: GatewayDeps, options: AppOptions = {}): FastifyIn
   modelsRoute(app, pipeline, config);
   healthRoutes(app, deps, edge);
   // Console sign-in: sessions in the shared store, read by the admin API after the bearer token.
-  const sessions = new ConsoleSessions(deps.stores.sessions, sessionSettings(config));
+  const sessions = new ConsoleSessions(deps.stores.sessions, sessionSettings(config), Date.now, (idHash) => deps.signals.publish('session.ended', idHash));
   signinRoutes(app, deps, edge, sessions);
   adminApiV1(app, deps, edge, { modules: [adminReviews, adminAudit, adminSpend, adminOverview, adminPolicies, adminHealth, ...(options.adminModules ?? [])], resolvers: [sessionResolver(sessions), ...(options.adminResolvers ?? [])] });
   // Deprecated /admin paths (before /admin/v1): kept for existing scripts, admin-role tokens of all tenants only.

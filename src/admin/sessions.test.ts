@@ -10,6 +10,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GatewayError, toOpenAIError } from '../errors.js';
 import { MemorySessionStore } from '../store/memory/session-store.js';
+import { MemorySignalBus } from '../store/memory/signals.js';
 import { openSqliteStores, type SqliteStores } from '../store/sqlite/stores.js';
 import type { AdminSession, SessionStore } from '../store/types.js';
 import type { AdminPrincipal } from './principal.js';
@@ -112,6 +113,20 @@ describe('ConsoleSessions', () => {
       now += 1;
       expect(await b.resolve(id)).toBeUndefined();
       expect(await stores.sessions.get(sessionIdHash(id), now)).toBeUndefined();
+    });
+
+    it('with the sign-out announced on the signal bus, the other replica stops at once', async () => {
+      const bus = new MemorySignalBus();
+      const announce = (h: string) => bus.publish('session.ended', h);
+      const a = new ConsoleSessions(stores.sessions, SETTINGS, Date.now, announce);
+      const b = new ConsoleSessions(stores.sessions, SETTINGS, Date.now, announce);
+      await bus.subscribe('session.ended', (h) => b.evict(h));
+      const { id } = await a.start(ALICE);
+      expect(await b.resolve(id)).toBeDefined();
+      await a.end(id);
+      await new Promise((r) => setImmediate(r)); // the bus delivers on a later tick, as Redis would
+      expect(await b.resolve(id)).toBeUndefined();
+      await bus.close();
     });
 
     it('purges expired sessions from the store', async () => {

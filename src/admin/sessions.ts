@@ -6,8 +6,9 @@
  *
  * Reading a session costs no store round trip per request: a replica trusts what it read for
  * `admin.sessions.cache_ttl`, then reads it again (and records activity at most once a minute).
- * A sign-out evicts the session from the replica that served it at once; the others notice
- * within `cache_ttl`.
+ * A sign-out evicts the session from the replica that served it at once, and is announced on the
+ * signal bus so the others evict it too; should the announcement be lost (Redis pub/sub is best
+ * effort), they notice within `cache_ttl`.
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
@@ -71,6 +72,8 @@ export class ConsoleSessions {
     private readonly store: SessionStore,
     readonly settings: SessionSettings,
     private readonly clock: () => number = Date.now,
+    /** Tells the other replicas that a session ended (its id's hash); see `evict`. */
+    private readonly announce?: (idHash: string) => Promise<void>,
   ) {}
 
   /** Signs a principal in: a new session, its cookie value and CSRF token. */
@@ -121,6 +124,13 @@ export class ConsoleSessions {
     const hash = sessionIdHash(id);
     this.forget(hash, this.clock());
     await this.store.delete(hash);
+    // Best effort: without it, the other replicas still stop within cache_ttl.
+    await this.announce?.(hash).catch(() => {});
+  }
+
+  /** Forgets a session another replica ended (from the signal bus). */
+  evict(idHash: string): void {
+    if (/^[0-9a-f]{64}$/.test(idHash)) this.forget(idHash, this.clock());
   }
 
   /** Deletes expired sessions from the store (run periodically by one or every replica). */

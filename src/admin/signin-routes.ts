@@ -53,6 +53,10 @@ export function signinRoutes(app: FastifyInstance, deps: SigninDeps, edge: EdgeG
   }, PURGE_EVERY_MS);
   purge.unref();
   app.addHook('onClose', async () => clearInterval(purge));
+  // Sign-outs on other replicas (announced by ConsoleSessions.end) evict their sessions here at once.
+  app.addHook('onReady', async () => {
+    await deps.signals.subscribe('session.ended', (idHash) => sessions.evict(idHash));
+  });
 
   app.register(
     async (auth) => {
@@ -147,7 +151,7 @@ export function signinRoutes(app: FastifyInstance, deps: SigninDeps, edge: EdgeG
   );
 }
 
-export type SigninDeps = Pick<GatewayDeps, 'config' | 'logger' | 'identity' | 'audit'>;
+export type SigninDeps = Pick<GatewayDeps, 'config' | 'logger' | 'identity' | 'audit' | 'signals'>;
 
 /** A session as admin events name it: a prefix of its id's hash (never the id). */
 function sessionTarget(id: string): { type: string; id: string } {

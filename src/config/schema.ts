@@ -38,7 +38,7 @@ export const AdminSessionsSchema = z
   .object({
     idle_timeout: Duration.default(30 * 60_000).describe('A console session ends after this long without a request.'),
     absolute_timeout: Duration.default(12 * 3_600_000).describe('A console session ends this long after sign-in, however active.'),
-    cache_ttl: Duration.default(5000).describe("How long a replica trusts a session it has read from the store before reading it again: a sign-out takes effect at once on the replica that served it and within this time on the others."),
+    cache_ttl: Duration.default(5000).describe("How long a replica trusts a session it has read from the store before reading it again: a sign-out takes effect at once on the replica that served it, at once on the others when redis.url is set (announced), and within this time at worst."),
   })
   .strict()
   .refine((s) => s.idle_timeout > 0 && s.absolute_timeout > 0, { message: 'timeouts must be positive' })

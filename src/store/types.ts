@@ -84,7 +84,7 @@ export interface ResponseStore {
  * receiver also has a slower safety net; handlers must be idempotent, since the sender receives
  * its own messages too.
  */
-export type SignalChannel = 'review.created' | 'review.decided' | 'policy.replaced' | 'key.revoked';
+export type SignalChannel = 'review.created' | 'review.decided' | 'policy.replaced' | 'key.revoked' | 'session.ended';
 
 export interface SignalBus {
   publish(channel: SignalChannel, message: string): Promise<void>;
