@@ -13,7 +13,8 @@ import type { AdminPrincipal } from './principal.js';
 export interface AdminEventInput {
   /** `<object>.<verb>`, e.g. `policy.publish`, `review.approve`, `key.create`. */
   action: string;
-  target: { type: string; id: string };
+  /** What was acted on: `{type, id}`, or just its id (the type is then the action's object, e.g. `key` for `key.create`). */
+  target: { type: string; id: string } | string;
   /** The tenant the target belongs to; null/absent for gateway-wide objects. */
   tenant?: string | null;
   team?: string | null;
@@ -72,7 +73,7 @@ export function buildAdminEvent(deps: Pick<GatewayDeps, 'config' | 'identity'>, 
     budget_reserved_usd: 0,
     actor: { id: principal.id, kind: principal.kind, role: principal.role, tenant: principal.tenant, ...(principal.name ? { name: principal.name } : {}) },
     action: input.action,
-    target: { type: input.target.type, id: input.target.id },
+    target: typeof input.target === 'string' ? { type: input.action.split('.')[0]!, id: input.target } : { type: input.target.type, id: input.target.id },
     before: maskSecrets(input.before ?? null, scrubber),
     after: maskSecrets(input.after ?? null, scrubber),
     reason: input.reason == null ? null : scrubber.scrub(input.reason, 2000),

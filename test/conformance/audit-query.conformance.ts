@@ -132,5 +132,63 @@ export function auditQueryConformance(open: OpenBackend): void {
         [lost, 'decision'],
       ]);
     });
+
+    it('groups charged spend by tenant, team, agent or model (SQL), largest cost first', async () => {
+      const q = (group: 'tenant' | 'team' | 'agent' | 'model', tenantId?: string) => stores.auditQuery.spendBy({ group, tenantId, since: T0, until: T0 + 60 * MIN });
+      const tenants = await q('tenant');
+      expect(tenants.map((r) => [r.tenant_id, r.requests, r.input_tokens])).toEqual([
+        ['acme', 4, 1150],
+        ['globex', 1, 1],
+      ]);
+      expect(tenants[0]!.cost_usd).toBeCloseTo(0.25 + 1.5 + 0.5, 10);
+      expect((await q('team', 'acme')).map((r) => [r.tenant_id, r.team_id, r.requests])).toEqual([
+        ['acme', 'ops', 2],
+        ['acme', 'research', 2],
+      ]);
+      expect((await q('agent')).map((r) => [r.tenant_id, r.team_id, r.agent_id])).toEqual([
+        ['acme', 'ops', 'cron'],
+        ['globex', 'x', 'y'],
+        ['acme', 'research', 'bot'],
+      ]);
+      const models = await q('model');
+      expect(models.map((r) => [r.model, r.tenant_id, r.requests])).toEqual([
+        ['gpt-4o', null, 3],
+        ['claude', null, 2],
+      ]);
+      expect(await stores.auditQuery.spendBy({ group: 'tenant', since: T0 + 61 * MIN })).toEqual([]);
+    });
+
+    it('aggregates finished requests per time bucket: outcomes, errors, cost and latency percentiles (SQL)', async () => {
+      const at = T0 + 120 * MIN;
+      const lat = (ms: number, over: Partial<AuditRecord> = {}) => record('acme', { received_at_ms: at + ms, total_latency_ms: ms, ...over });
+      await stores.audit.append([
+        ...Array.from({ length: 20 }, (_, i) => lat(i + 1, { policy_outcome: 'ALLOW', cost_usd: 0.01 })),
+        lat(100, { policy_outcome: 'BLOCK', http_status: 403, error_code: 'policy_blocked', cost_usd: 0 }),
+        lat(200, { policy_outcome: 'REVIEW', http_status: 502, error_code: 'upstream_error', cost_usd: 0 }),
+        record('globex', { received_at_ms: at + 5, total_latency_ms: 9999, policy_outcome: 'ALLOW' }),
+        record('acme', { kind: 'decision', received_at_ms: at + 6, total_latency_ms: 9999 }),
+        record('acme', { received_at_ms: at + 15 * MIN, total_latency_ms: 7, policy_outcome: 'ALLOW', cost_usd: 0 }),
+      ]);
+      const rows = await stores.auditQuery.overview({ since: at, until: at + 30 * MIN, bucketMs: 15 * MIN, tenantId: 'acme' });
+      expect(rows.sort((a, b) => a.bucket - b.bucket)).toEqual([
+        // 22 latencies 1..20, 100, 200: the 11th (50 %) is 11 and the 21st (95 %) is 100.
+        { bucket: at, requests: 22, allow: 20, review: 1, block: 1, errors: 1, cost_usd: expect.closeTo(0.2, 10), latency_p50_ms: 11, latency_p95_ms: 100 },
+        { bucket: at + 15 * MIN, requests: 1, allow: 1, review: 0, block: 0, errors: 0, cost_usd: 0, latency_p50_ms: 7, latency_p95_ms: 7 },
+      ]);
+      const everyone = await stores.auditQuery.overview({ since: at, until: at + 15 * MIN, bucketMs: 15 * MIN });
+      expect(everyone[0]!.requests).toBe(23);
+    });
+
+    it('filters by kind and free text', async () => {
+      const q = (f: Parameters<typeof queryAudit>[1]) => queryAudit(stores.auditQuery, f).then(ids);
+      expect(await q({ kinds: ['decision'] })).toEqual(id(3));
+      expect(await q({ kinds: ['request', 'decision'], tenantId: 'acme' })).toEqual(id(3, 2, 1, 0));
+      expect(await q({ text: rows[4]!.decision_id.slice(4, 14) })).toEqual(id(4));
+      expect(await q({ text: 'claud' })).toEqual(id(2));
+      expect(await q({ text: '100%_' })).toEqual([]);
+      const exported: string[] = [];
+      for await (const r of exportAudit(stores.auditQuery, { kinds: ['decision'] })) exported.push(r.decision_id);
+      expect(exported).toEqual(id(3));
+    });
   });
 }

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { verifyAudit } from '../../src/audit/verify.js';
 import type { AuditRecord } from '../../src/audit/record.js';
 import type { Stores } from '../../src/store/types.js';
+import { buildAdminEvent } from '../../src/admin/events.js';
 import { auditRecord } from '../support/audit-fixtures.js';
 import type { Backend, OpenBackend } from './backends.js';
 
@@ -73,6 +74,22 @@ export function auditSinkConformance(open: OpenBackend): void {
       const verdicts = await verifyAudit(stores.auditQuery);
       expect(verdicts.every((v) => v.broken === null)).toBe(true);
       expect(verdicts.find((v) => v.chain === 'globex')!.records).toBe(1);
+    });
+
+    it('chains admin events with the records of their tenant (or the gateway chain), and verification covers them', async () => {
+      const deps = { config: { admin: { tokens: [] }, providers: {}, tenants: {} } as never, identity: { instance: 'i', version: 'v', configVersion: 'c' } };
+      const principal = { id: 'root', kind: 'token' as const, role: 'admin' as const, tenant: null };
+      const tenantEvent = buildAdminEvent(deps, principal, { action: 'review.approve', target: { type: 'review', id: 'rev_1' }, tenant: 'acme', before: { status: 'pending' }, after: { status: 'approved' }, reason: 'ok' });
+      const gatewayEvent = buildAdminEvent(deps, principal, { action: 'policy.publish', target: { type: 'policy', id: 'p' }, after: { api_key: 'sk-live-secret-value-0123456789', rules: [] } });
+      await stores.audit.append([record('acme'), tenantEvent, gatewayEvent, record('acme')]);
+      const acme = await stores.auditQuery.chainRows('acme');
+      expect(acme.map((r) => r.kind)).toEqual(['request', 'admin', 'request']);
+      expect((await stores.auditQuery.chainRows('_')).map((r) => [r.kind, r.decision_id])).toEqual([['admin', gatewayEvent.decision_id]]);
+      expect(JSON.parse((await stores.auditQuery.chainRows('_'))[0]!.record).after).toEqual({ api_key: '[redacted]', rules: [] });
+      expect((await verifyAudit(stores.auditQuery)).every((v) => v.broken === null)).toBe(true);
+      const found = await stores.auditQuery.search({ kinds: ['admin'], tenantId: 'acme' });
+      expect(found.data.map((r) => r.decision_id)).toEqual([tenantEvent.decision_id]);
+      expect(found.data[0]).toMatchObject({ action: 'review.approve', actor: { id: 'root', role: 'admin' }, reason: 'ok' });
     });
   });
 }

@@ -240,6 +240,8 @@ describe('hold mode', () => {
   it('refuses a rejected request with 403 review_rejected and the reason; nothing is forwarded', async () => {
     const marker = '[hold-reject]';
     const call = gw.client(HELD_KEY).chat.completions.create({ model: 'gpt-test', messages: user(`${INJECTION} ${marker}`) });
+    // The refusal may arrive before the decision's answer (it is recorded first): no unhandled rejection meanwhile.
+    call.catch(() => undefined);
     const item = await pendingItem(gw.url, marker);
     // Review by the injection rule: injection 0.98 × 0.7 = 0.686; rule 0.6: 1 − 0.4 · 0.314 = 0.874.
     expect(item.matchedRules).toEqual([{ id: 'injection', action: 'review', shadow: false }]);
@@ -326,6 +328,7 @@ describe('hold mode', () => {
     const marker = '[hold-30d]';
     let settled = false;
     const call = gw.client(PATIENT_KEY).chat.completions.create({ model: 'gpt-test', messages: user(`later ${marker}`) });
+    call.catch(() => undefined);
     void call.then(
       () => (settled = true),
       () => (settled = true),
