@@ -19,6 +19,8 @@ import { overviewRoutes as adminOverview } from './admin/routes/overview.js';
 import { policyRoutes as adminPolicies } from './admin/routes/policies.js';
 import { reviewRoutes as adminReviews } from './admin/routes/reviews.js';
 import { spendRoutes as adminSpend } from './admin/routes/spend.js';
+import { ConsoleSessions, sessionResolver } from './admin/sessions.js';
+import { sessionSettings, signinRoutes } from './admin/signin-routes.js';
 import { auditRoutes } from './routes/admin/audit.js';
 import { policyRoutes } from './routes/admin/policies.js';
 import { reviewRoutes } from './routes/admin/reviews.js';
@@ -225,7 +227,10 @@ export function buildApp(deps: GatewayDeps, options: AppOptions = {}): FastifyIn
   surfaceRoutes(app, pipeline, { responses: deps.responses, responsesSettings: { store: config.responses.store, retentionMs: config.responses.retention } });
   modelsRoute(app, pipeline, config);
   healthRoutes(app, deps, edge);
-  adminApiV1(app, deps, edge, { modules: [adminReviews, adminAudit, adminSpend, adminOverview, adminPolicies, adminHealth, ...(options.adminModules ?? [])], resolvers: options.adminResolvers });
+  // Console sign-in: sessions in the shared store, read by the admin API after the bearer token.
+  const sessions = new ConsoleSessions(deps.stores.sessions, sessionSettings(config), Date.now, (idHash) => deps.signals.publish('session.ended', idHash));
+  signinRoutes(app, deps, edge, sessions);
+  adminApiV1(app, deps, edge, { modules: [adminReviews, adminAudit, adminSpend, adminOverview, adminPolicies, adminHealth, ...(options.adminModules ?? [])], resolvers: [sessionResolver(sessions), ...(options.adminResolvers ?? [])] });
   // Deprecated /admin paths (before /admin/v1): kept for existing scripts, admin-role tokens of all tenants only.
   adminApi(app, deps, edge, [reviewRoutes, spendRoutes, policyRoutes, auditRoutes]);
 
