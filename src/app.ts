@@ -9,6 +9,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Logger } from 'pino';
 import type { AuditWriter } from './audit/writer.js';
 import type { Admission } from './store/admission.js';
+import type { StoreAvailability } from './store/availability.js';
 import type { ResponseStore, Stores } from './store/types.js';
 import { adminApi } from './routes/admin/index.js';
 import { auditRoutes } from './routes/admin/audit.js';
@@ -64,6 +65,8 @@ export interface GatewayDeps {
   responses: ResponseStore;
   /** Every durable store, opened by `openStores` from `storage.url` (admin queries read through it). */
   stores: Stores;
+  /** The durable store's degraded mode (storage.on_unavailable); absent in tests that build the app alone. */
+  storage?: StoreAvailability;
   identity: GatewayIdentity;
   /** Sees every finished request's audit record (metrics, traces). */
   observeRecord: AuditObserver;
@@ -71,8 +74,8 @@ export interface GatewayDeps {
   logger: Logger;
   /** Abort handles of requests in flight, so a shutdown past its grace period can end them. */
   inFlight: Set<AbortController>;
-  /** Readiness checks beyond "the process is up" (store reachable, …). */
-  readiness: () => Promise<Record<string, unknown>>;
+  /** Readiness checks beyond "the process is up" (store reachable, …); `ready: false` makes /readyz answer 503. */
+  readiness: () => Promise<Record<string, unknown> & { ready?: boolean }>;
 }
 
 declare module 'fastify' {
@@ -132,6 +135,7 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
     identity: deps.identity,
     observeRecord: deps.observeRecord,
     inFlight: deps.inFlight,
+    storage: deps.storage,
     settings: {
       routing: config.routing,
       rateLimitMaxWaitMs: config.rate_limiting.max_wait,
@@ -186,7 +190,7 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
   );
   app.addHook('onClose', async () => mcpSessions.closeAll());
   mcpRoutes(app, mcpSessions);
-  surfaceRoutes(app, pipeline, { responses: deps.responses, responsesSettings: { store: config.responses.store, retentionMs: config.responses.retention } });
+  surfaceRoutes(app, pipeline, { responses: deps.responses, responsesSettings: { store: config.responses.store, retentionMs: config.responses.retention }, storage: deps.storage });
   modelsRoute(app, pipeline, config);
   healthRoutes(app, deps, edge);
   adminApi(app, deps, edge, [reviewRoutes, spendRoutes, policyRoutes, auditRoutes]);

@@ -25,6 +25,8 @@ export class AuditWriter {
   private readonly timer: NodeJS.Timeout;
   /** Records in the spool file, waiting for the store. */
   spooled = 0;
+  /** Whether records were spooled since the last replay (one error line per outage). */
+  private spooling = false;
 
   constructor(
     private readonly sink: AuditSink,
@@ -42,12 +44,14 @@ export class AuditWriter {
     if (this.queue.length >= this.options.batchSize && !this.flushing) setImmediate(() => void this.flush());
   }
 
-  /** Commits one record now (strict durability); spools it durably if the store refuses. */
-  async writeNow(record: AuditRecord): Promise<void> {
+  /** Commits one record now (strict durability); spools it durably if the store refuses. Says which happened. */
+  async writeNow(record: AuditRecord): Promise<'committed' | 'spooled'> {
     try {
       await this.sink.append([record]);
+      return 'committed';
     } catch (err) {
       this.spool([record], err);
+      return 'spooled';
     }
   }
 
@@ -95,7 +99,10 @@ export class AuditWriter {
       closeSync(fd);
     }
     this.spooled += records.length;
-    this.log.error({ err, records: records.length, spool: this.options.spoolFile }, 'audit store refused a commit; records spooled to disk and replayed when it recovers');
+    // Once per outage at error level; every flush spools while the store is down.
+    const first = !this.spooling;
+    this.spooling = true;
+    this.log[first ? 'error' : 'debug']({ err, records: records.length, spool: this.options.spoolFile }, 'audit store refused a commit; records spooled to disk and replayed when it recovers');
   }
 
   private async replaySpool(): Promise<void> {
@@ -116,6 +123,7 @@ export class AuditWriter {
       this.log.warn({ records: records.length }, 'spooled audit records replayed into the store');
     }
     this.spooled = [this.options.spoolFile, replaying].reduce((n, f) => n + (existsSync(f) ? readSpool(f).length : 0), 0);
+    if (this.spooled === 0) this.spooling = false;
   }
 }
 

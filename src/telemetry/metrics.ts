@@ -24,6 +24,12 @@ export interface MetricsSources {
   reviewHeld?: () => number;
   /** Concerns running degraded (1) or not (0), e.g. `{ counters: 1 }` while Redis is away. */
   degraded?: () => Record<string, number>;
+  /** Back ends answering (1) or not (0), e.g. `{ postgres: 1, redis: 0 }`. */
+  backendsUp?: () => Record<string, number>;
+  /** Degraded decisions so far (they only grow). */
+  degradedDecisions?: () => { concern: string; decision: string; count: number }[];
+  /** `AuditWriter.spooled`. */
+  auditSpooled?: () => number;
 }
 
 export interface GatewayMetricsOptions {
@@ -228,13 +234,36 @@ export class GatewayMetrics {
 
     new Gauge({
       name: 'omega_degraded',
-      help: 'Whether a concern runs degraded (1), e.g. counters="counters" while Redis is unreachable.',
+      help: 'Whether a concern runs degraded (1): concern="counters" while Redis is unreachable, concern="storage" while the database is.',
       labelNames: ['concern'],
       registers,
       collect(this: Gauge<'concern'>) {
         this.reset();
         const all = sources.degraded?.() ?? {};
         for (const concern in all) this.set({ concern }, all[concern]!);
+      },
+    });
+
+    new Gauge({
+      name: 'omega_backend_up',
+      help: 'Whether a back end answers (1) or the gateway runs degraded without it (0): backend="postgres" or "sqlite" (storage), "redis" (counters).',
+      labelNames: ['backend'],
+      registers,
+      collect(this: Gauge<'backend'>) {
+        this.reset();
+        const all = sources.backendsUp?.() ?? {};
+        for (const backend in all) this.set({ backend }, all[backend]!);
+      },
+    });
+    // A counter read from the degraded modes' own tallies (they only grow).
+    new Counter({
+      name: 'omega_degraded_decisions_total',
+      help: 'Requests a degraded mode decided on while a back end was unreachable, by concern (keys, audit, responses: storage.on_unavailable; counters: redis.on_unavailable) and decision (served, refused).',
+      labelNames: ['concern', 'decision'],
+      registers,
+      collect(this: Counter<'concern' | 'decision'>) {
+        this.reset();
+        for (const d of sources.degradedDecisions?.() ?? []) this.inc({ concern: d.concern, decision: d.decision }, d.count);
       },
     });
 
@@ -249,5 +278,6 @@ export class GatewayMetrics {
       });
     single('omega_audit_queue_depth', 'Audit records queued and not yet committed.', sources.auditQueueDepth);
     single('omega_review_held', 'Requests held for review by this process.', sources.reviewHeld);
+    single('omega_audit_spooled', 'Audit records in the spool file, waiting for the store to take them again.', sources.auditSpooled);
   }
 }

@@ -27,6 +27,7 @@ export function policyRoutes(app: FastifyInstance, deps: GatewayDeps): void {
   });
 
   app.put<{ Params: { name: string }; Body: unknown }>('/policies/:name', async (request) => {
+    const previous = set.get(request.params.name);
     try {
       set.replace(request.params.name, request.body);
     } catch (err) {
@@ -34,7 +35,14 @@ export function policyRoutes(app: FastifyInstance, deps: GatewayDeps): void {
     }
     const version = set.get(request.params.name)!.version;
     // Kept in the store, so the change survives a restart and every version stays on record.
-    await deps.stores.policies.put({ name: request.params.name, version, config: request.body, actor: request.adminActor!, createdAt: Date.now() });
+    try {
+      await deps.stores.policies.put({ name: request.params.name, version, config: request.body, actor: request.adminActor!, createdAt: Date.now() });
+    } catch (err) {
+      // Not stored (e.g. 503 store_unavailable): not applied either, or this replica would differ from the others and from its own restart.
+      if (previous) set.replace(request.params.name, previous.config);
+      else set.remove(request.params.name);
+      throw err;
+    }
     await deps.policySync.announce(request.params.name, version);
     request.log.info({ policy: request.params.name, version, actor: request.adminActor }, 'policy replaced');
     return describe(request.params.name);

@@ -28,6 +28,8 @@ export class FailoverCounters {
   private degradedSince: number | null = null;
   private probeTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  /** Degraded decisions so far, by `counters|served` or `counters|refused` (a counter metric). */
+  readonly decisions = new Map<string, number>();
   /** Reservations taken in memory while degraded (settled there). */
   private readonly localHolds = new WeakSet<Reservation>();
 
@@ -94,8 +96,14 @@ export class FailoverCounters {
         this.degrade(err);
       }
     }
+    if (!always) this.count(this.mode === 'local' ? 'served' : 'refused');
     if (this.mode === 'refuse' && !always) throw new GatewayError('counters_unavailable', 'Rate quotas and budgets cannot be checked right now (the shared counter store is unreachable); retry shortly.');
     return fallback();
+  }
+
+  private count(decision: 'served' | 'refused'): void {
+    const key = `counters|${decision}`;
+    this.decisions.set(key, (this.decisions.get(key) ?? 0) + 1);
   }
 
   private degrade(err: unknown): void {
