@@ -24,7 +24,7 @@ import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai-upstream.js';
 import { dropPrefix, randomPrefix, REDIS_URL, redisVariantsEnabled } from '../conformance/redis-harness.js';
 import { startChildGateway, type ChildGateway } from '../support/child-gateway.js';
 import { hasInitdb, startOwnPostgres, type OwnPostgres } from '../support/own-postgres.js';
-import { TENANT_KEY } from '../support/gateway.js';
+import { startTestGateway, TENANT_KEY, type TestGateway } from '../support/gateway.js';
 
 const ADMIN = 'admin-token-for-outage-tests-0123456789';
 const RUNTIME_KEY = 'omk_runtime_key_known_before_the_outage_01';
@@ -235,5 +235,79 @@ describe.skipIf(skip)('PostgreSQL stopped mid-load and restarted (storage.on_una
     } finally {
       await stores.close();
     }
+  });
+});
+
+/**
+ * Stored responses (/v1/responses) while PostgreSQL is down: `open` answers and keeps the
+ * response in memory (continuable on this replica) until the database takes it; `closed`
+ * refuses requests that ask to be stored (503 store_unavailable) and answers `store: false` ones.
+ */
+describe.skipIf(!hasInitdb && process.env.CI !== 'true')('stored responses while PostgreSQL is down', { timeout: 120_000 }, () => {
+  let pg: OwnPostgres;
+  let upstream: FakeOpenAI;
+  let open: TestGateway;
+  let closed: TestGateway;
+
+  const yaml = (mode: string) => `
+storage: { url: "${pg.url}", pool_size: 2, on_unavailable: ${mode} }
+audit: { flush_interval: 50ms }
+admin:
+  tokens: [ { id: ops, token: "${ADMIN}" } ]
+providers:
+  openai: { type: openai, base_url: "${upstream.baseUrl}", api_key: sk-upstream-test-key-123, circuit_breaker: { enabled: false } }
+models:
+  gpt-test: { provider: openai, model: gpt-upstream, retries: 0, price: { input: 1, output: 2 } }
+tenants:
+  acme:
+    teams: { t: { agents: { bot: { keys: [ { id: k, key: "${TENANT_KEY}" } ] } } } }
+`;
+
+  beforeAll(async () => {
+    pg = await startOwnPostgres();
+    upstream = await startFakeOpenAI();
+    open = await startTestGateway(yaml('open'));
+    closed = await startTestGateway(yaml('closed'));
+  }, 60_000);
+  afterAll(async () => {
+    await open?.stop();
+    await closed?.stop();
+    await upstream?.close();
+    await pg?.destroy();
+  });
+
+  const refusal = (p: Promise<unknown>) =>
+    p.then(
+      () => null,
+      (err: { status?: number; code?: string }) => ({ status: err.status, code: err.code }),
+    );
+
+  it('open keeps answered responses until the store takes them; closed refuses to store', async () => {
+    const first = await open.client().responses.create({ model: 'gpt-test', input: 'before the outage' });
+    expect(first.id).toMatch(/^resp_/);
+
+    await pg.crash();
+    expect(await until(async () => (await storageState(open.url)) === 'down' && (await storageState(closed.url)) === 'down', 15_000)).toBe(true);
+
+    const during = await open.client().responses.create({ model: 'gpt-test', input: 'during the outage' });
+    // Continued on this replica from memory, although the database has not got it yet.
+    const next = await open.client().responses.create({ model: 'gpt-test', input: 'and after it', previous_response_id: during.id });
+    expect(next.id).toMatch(/^resp_/);
+    // Reading from the store itself needs the database.
+    expect(await refusal(open.client().responses.retrieve(first.id))).toEqual({ status: 503, code: 'store_unavailable' });
+
+    expect(await refusal(closed.client().responses.create({ model: 'gpt-test', input: 'store me' }))).toEqual({ status: 503, code: 'store_unavailable' });
+    expect((await closed.client().responses.create({ model: 'gpt-test', input: 'do not store me', store: false })).id).toMatch(/^resp_/);
+
+    const metrics = async (gw: TestGateway) => (await request(`${gw.url}/metrics`, { headers: { authorization: `Bearer ${ADMIN}` } })).body.text();
+    expect(await metrics(open)).toMatch(/omega_degraded_decisions_total\{concern="responses",decision="served"\} [1-9]/);
+    expect(await metrics(closed)).toMatch(/omega_degraded_decisions_total\{concern="responses",decision="refused"\} 1/);
+
+    await pg.start();
+    expect(await until(async () => (await storageState(open.url)) === 'up' && (await storageState(closed.url)) === 'up', 30_000)).toBe(true);
+    // Written on recovery: readable from the store (on any replica).
+    expect(await until(async () => (await open.stores.responses.get('acme', during.id)) !== undefined && (await open.stores.responses.get('acme', next.id)) !== undefined, 10_000)).toBe(true);
+    expect((await closed.client().responses.retrieve(during.id)).id).toBe(during.id);
+    expect((await closed.client().responses.create({ model: 'gpt-test', input: 'store me now' })).id).toMatch(/^resp_/);
   });
 });
