@@ -168,6 +168,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     backendsUp: (): Record<string, number> => ({ [storage.backend]: storage.down ? 0 : 1, ...(counters ? { redis: counters.degraded ? 0 : 1 } : {}) }),
     degradedDecisions: () => [...decisionsOf(storage.decisions), ...(counters ? decisionsOf(counters.decisions) : [])],
     auditSpooled: () => audit.spooled,
+    redisRoundTrips: shared ? () => shared.roundTrips() : undefined,
   });
   const tracing = createTracing({
     otlpEndpoint: config.telemetry.otlp_endpoint,

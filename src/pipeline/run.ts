@@ -36,7 +36,7 @@ import { readJsonAnswer, type UpstreamClient } from './forward.js';
 import { holdForReview } from './hold-for-review.js';
 import { estimateCost, estimateTokens, meter } from './meter.js';
 import { adjustRateLimits, enforceRateLimits, rateLimitRules } from './rate-limit.js';
-import { admitTogether, budgetScopes, reserveBudget, settleBudget } from './reserve-budget.js';
+import { admitTogether, budgetScopes, reserveBudget, settleBudget, settleTogether } from './reserve-budget.js';
 import { omegaHeaders, sendError } from './respond.js';
 import type { ResolvedRoute, RouteTable } from './select-route.js';
 
@@ -224,6 +224,8 @@ export class Pipeline {
         // Settlement runs on every path (success, refusal, upstream fault, client gone) before the
         // audit record, which then carries the settled budget figures.
         meter(ctx);
+        // With a shared back end, quotas and the hold settle together (one Redis round trip).
+        if (deps.admission) await settleTogether(ctx, deps.admission, deps.alerts);
         if (ctx.reservation) await settleBudget(ctx, deps.budgets, deps.alerts);
         if (ctx.rateLimitRules) await adjustRateLimits(ctx, deps.limiter);
       } catch (err) {

@@ -30,6 +30,8 @@ export interface MetricsSources {
   degradedDecisions?: () => { concern: string; decision: string; count: number }[];
   /** `AuditWriter.spooled`. */
   auditSpooled?: () => number;
+  /** Redis round trips of the shared counters so far (quotas and budgets). */
+  redisRoundTrips?: () => number;
 }
 
 export interface GatewayMetricsOptions {
@@ -266,6 +268,19 @@ export class GatewayMetrics {
         for (const d of sources.degradedDecisions?.() ?? []) this.inc({ concern: d.concern, decision: d.decision }, d.count);
       },
     });
+
+    if (sources.redisRoundTrips) {
+      const read = sources.redisRoundTrips;
+      new Counter({
+        name: 'omega_redis_round_trips_total',
+        help: 'Redis round trips for rate quotas and budgets (admission, settlement, script loads); divided by omega_requests_total it is the round trips per request (2 with quotas and budgets: admit, settle).',
+        registers,
+        collect(this: Counter) {
+          this.reset();
+          this.inc(read());
+        },
+      });
+    }
 
     const single = (name: string, help: string, read: (() => number) | undefined) =>
       new Gauge({

@@ -13,7 +13,7 @@ import type { BudgetLedger, BudgetScope, Reservation, ReserveResult } from '../.
 import type { MemoryBudgetLedger } from '../../budget/memory-ledger.js';
 import { GatewayError } from '../../errors.js';
 import type { RateLimitDecision, RateLimiter, RateLimitRule } from '../../ratelimit/limiter.js';
-import { SequentialAdmission, type Admission, type AdmissionRequest, type AdmissionResult } from '../admission.js';
+import { SequentialAdmission, type Admission, type AdmissionRequest, type AdmissionResult, type SettleRequest, type SettleResult } from '../admission.js';
 import type { RedisCounters } from './counters.js';
 
 export type OnUnavailable = 'local' | 'refuse';
@@ -62,6 +62,11 @@ export class FailoverCounters {
             return result;
           },
         ),
+      // A hold taken in memory settles in memory; one taken in Redis settles there (if Redis is away by then, its TTL frees it).
+      settle: (req: SettleRequest): Promise<SettleResult> =>
+        req.reservation && this.localHolds.has(req.reservation)
+          ? localAdmission.settle(req)
+          : this.run(() => shared.admission.settle(req), () => localAdmission.settle({ ...req, reservation: undefined }), true),
     };
   }
 
