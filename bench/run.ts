@@ -6,7 +6,9 @@
  *
  * Options: --duration S (autocannon runs, default 8), --requests N (sequential latency runs,
  * default 3000), --rate R (open-loop offered rate, default 3000), --open-seconds S (default 5),
- * --translation (also the Anthropic-translated chat scenario), --json FILE (write the results).
+ * --translation (also the Anthropic-translated chat scenario), --json FILE (write the results),
+ * --workers (also one vs two `omega serve --workers` with Redis: bench/workers.ts), --workers-only
+ * (that scenario alone).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,6 +18,7 @@ import { parseArgs } from 'node:util';
 import { chat, hasTaskset, load, loadAverage, messages, rssMb, sequential, start, type LatencyResult, type LoadResult, type Proc } from './harness.js';
 import { microBenchmarks } from './micro.js';
 import { openLoop, type OpenLoopResult } from './open-loop.js';
+import { workersScenario } from './workers.js';
 
 const { values } = parseArgs({
   options: {
@@ -25,6 +28,8 @@ const { values } = parseArgs({
     'open-seconds': { type: 'string', default: '5' },
     translation: { type: 'boolean', default: false },
     json: { type: 'string' },
+    workers: { type: 'boolean', default: false },
+    'workers-only': { type: 'boolean', default: false },
   },
 });
 const DURATION = Number(values.duration);
@@ -69,7 +74,19 @@ function printOpen(name: string, r: OpenLoopResult): void {
   console.log(`  ${name.padEnd(12)} offered ${r.offered}/s achieved ${f(r.achieved, 0)}/s  p50 ${f(r.p50, 2)}  p99 ${f(r.p99, 2)}  max ${f(r.max, 1)} ms  in flight ≤ ${r.maxInFlight}  errors ${r.errors}${r.unfinished ? `  unfinished at cut-off ${r.unfinished}` : ''}`);
 }
 
+/** --workers-only: the workers scenario with its own upstream, nothing else. */
+async function workersOnly(): Promise<void> {
+  const upstream = await start(1, ['--import', 'tsx', 'bench/upstream.ts']);
+  try {
+    results.workers = await workersScenario({ upstream: upstream.url, duration: DURATION });
+    if (values.json) writeFileSync(values.json, JSON.stringify(results, null, 2));
+  } finally {
+    upstream.child.kill('SIGTERM');
+  }
+}
+
 async function main(): Promise<void> {
+  if (values['workers-only']) return workersOnly();
   console.log(`bench: node ${process.version}, pinned ${hasTaskset}, ${la()}`);
   const micro = await microBenchmarks();
   results.micro = micro;
@@ -165,6 +182,7 @@ async function main(): Promise<void> {
       await new Promise((r) => setTimeout(r, 300));
       rmSync(strictDir, { recursive: true, force: true });
     }
+    if (values.workers) results.workers = await workersScenario({ upstream: upstream.url, duration: DURATION });
     if (values.json) writeFileSync(values.json, JSON.stringify(results, null, 2));
   } finally {
     stopAll();

@@ -9,6 +9,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Logger } from 'pino';
 import type { AuditWriter } from './audit/writer.js';
 import type { Admission } from './store/admission.js';
+import type { StoreAvailability } from './store/availability.js';
 import type { ResponseStore, SignalBus, Stores } from './store/types.js';
 import { adminApi } from './routes/admin/index.js';
 import { adminApi as adminApiV1, type AdminModule } from './admin/api.js';
@@ -76,6 +77,8 @@ export interface GatewayDeps {
   responses: ResponseStore;
   /** Every durable store, opened by `openStores` from `storage.url` (admin queries read through it). */
   stores: Stores;
+  /** The durable store's degraded mode (storage.on_unavailable); absent in tests that build the app alone. */
+  storage?: StoreAvailability;
   identity: GatewayIdentity;
   /** Sees every finished request's audit record (metrics, traces). */
   observeRecord: AuditObserver;
@@ -83,8 +86,8 @@ export interface GatewayDeps {
   logger: Logger;
   /** Abort handles of requests in flight, so a shutdown past its grace period can end them. */
   inFlight: Set<AbortController>;
-  /** Readiness checks beyond "the process is up" (store reachable, …). */
-  readiness: () => Promise<Record<string, unknown>>;
+  /** Readiness checks beyond "the process is up" (store reachable, …); `ready: false` makes /readyz answer 503. */
+  readiness: () => Promise<Record<string, unknown> & { ready?: boolean }>;
 }
 
 declare module 'fastify' {
@@ -151,6 +154,7 @@ export function buildApp(deps: GatewayDeps, options: AppOptions = {}): FastifyIn
     identity: deps.identity,
     observeRecord: deps.observeRecord,
     inFlight: deps.inFlight,
+    storage: deps.storage,
     settings: {
       routing: config.routing,
       rateLimitMaxWaitMs: config.rate_limiting.max_wait,
@@ -224,7 +228,7 @@ export function buildApp(deps: GatewayDeps, options: AppOptions = {}): FastifyIn
     ));
   app.addHook('onClose', async () => (await mcpSessions?.catch(() => undefined))?.closeAll());
   mcpRoutes(app, config.mcp_servers, loadMcp);
-  surfaceRoutes(app, pipeline, { responses: deps.responses, responsesSettings: { store: config.responses.store, retentionMs: config.responses.retention } });
+  surfaceRoutes(app, pipeline, { responses: deps.responses, responsesSettings: { store: config.responses.store, retentionMs: config.responses.retention }, storage: deps.storage });
   modelsRoute(app, pipeline, config);
   healthRoutes(app, deps, edge);
   // Console sign-in: sessions in the shared store, read by the admin API after the bearer token.

@@ -64,6 +64,8 @@ export const ERROR_CATALOG = {
   shutting_down: { status: 503, type: 'api_error', retryable: true },
   /** redis.on_unavailable = refuse while Redis is unreachable. */
   counters_unavailable: { status: 503, type: 'api_error', retryable: true },
+  /** The database is unreachable: admin reads and writes, review holds, and (storage.on_unavailable = closed) what needs it on the request path. */
+  store_unavailable: { status: 503, type: 'api_error', retryable: true },
   internal_error: { status: 500, type: 'api_error', retryable: true },
 } as const satisfies Record<string, CatalogEntry>;
 

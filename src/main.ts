@@ -31,6 +31,8 @@ import { PolicySet } from './policy/inheritance.js';
 import { MemoryRateLimiter } from './ratelimit/memory-limiter.js';
 import { ReviewQueue } from './review/queue.js';
 import { openStores, type OpenedStores } from './store/open-stores.js';
+import { guardStores, StoreAvailability } from './store/availability.js';
+import { openRedisCounters } from './store/redis/counters.js';
 import { FailoverCounters } from './store/redis/failover.js';
 import { sqlitePath, type SqliteDb } from './store/sqlite/database.js';
 import { MemorySignalBus } from './store/memory/signals.js';
@@ -97,10 +99,14 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
   const { config } = options;
   // Every line the gateway logs is scrubbed of this configuration's secrets (issue 10).
   const logger = scrubbingLogger(options.logger ?? createLogger(), scrubberFor(config));
-  const stores = await openStores(config.storage.url, { durability: config.audit.durability, poolSize: config.storage.pool_size });
+  const opened = await openStores(config.storage.url, { durability: config.audit.durability, poolSize: config.storage.pool_size });
+  // storage.on_unavailable: every store call notices an unreachable database; meanwhile calls fail
+  // at once (503 store_unavailable) and the request path serves or refuses as configured.
+  const storage = new StoreAvailability(opened.kind, config.storage.on_unavailable, opened.ping, logger);
+  const stores = guardStores(opened, storage);
   const keyStore = stores.keys;
   const auditSink = stores.audit;
-  const writerOptions = { flushIntervalMs: config.audit.flush_interval, batchSize: config.audit.batch_size, spoolFile: spoolFileFor(config) };
+  const writerOptions = { flushIntervalMs: config.audit.flush_interval, batchSize: config.audit.batch_size, spoolFile: spoolFileFor(config, cluster.isWorker ? options.instance?.split('/').pop() : undefined) };
   const inProcessWriter = () => new InProcessAuditWriter(auditSink, writerOptions, logger);
   // An embedded file: the audit thread commits on its own connection, off the event loop. An
   // in-memory database has no second connection, and PostgreSQL commits are network I/O already.
@@ -111,6 +117,8 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
       : inProcessWriter();
   // Listen only once the audit thread has its connection: strict requests wait on it.
   if (audit instanceof ThreadedAuditWriter) await audit.ready;
+  // Back from an outage: replay the spool now rather than at the next tick.
+  storage.onRecovery(() => audit.flush());
 
   let demo: DemoUpstream | undefined;
   const baseUrls: Record<string, string> = {};
@@ -167,7 +175,11 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     deploymentStates: () => routes.deploymentStates(),
     auditQueueDepth: () => audit.pending,
     reviewHeld: () => reviews.held,
-    degraded: (): Record<string, number> => (counters ? { counters: counters.degraded ? 1 : 0 } : {}),
+    degraded: (): Record<string, number> => ({ storage: storage.down ? 1 : 0, ...(counters ? { counters: counters.degraded ? 1 : 0 } : {}) }),
+    backendsUp: (): Record<string, number> => ({ [storage.backend]: storage.down ? 0 : 1, ...(counters ? { redis: counters.degraded ? 0 : 1 } : {}) }),
+    degradedDecisions: () => [...decisionsOf(storage.decisions), ...(counters ? decisionsOf(counters.decisions) : [])],
+    auditSpooled: () => audit.spooled,
+    redisRoundTrips: shared ? () => shared.roundTrips() : undefined,
   });
   const tracing = createTracing({
     otlpEndpoint: config.telemetry.otlp_endpoint,
@@ -178,7 +190,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     providerTypes: Object.fromEntries(Object.entries(config.providers).map(([n, p]) => [n, p.type])),
     onError: (err) => logger.warn({ err }, 'tracing disabled: the OpenTelemetry SDK failed to load'),
   });
-  const keys = new KeyDirectory(config, keyStore);
+  const keys = new KeyDirectory(config, keyStore, Date.now, storage);
   await keys.listen(signals);
   const deps: GatewayDeps = {
     config,
@@ -197,6 +209,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     signals,
     audit,
     stores,
+    storage,
     identity,
     metrics,
     observeRecord: (record) => {
@@ -206,8 +219,10 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     logger,
     inFlight: new Set(),
     readiness: async () => {
-      await stores.ping();
-      return { storage: 'ok', ...(counters ? { counters: counters.readiness() } : {}), deployments: routes.deploymentStates() };
+      // A store that is down leaves the replica ready in `open` mode (it serves) and not ready in `closed`.
+      const state = await storage.check();
+      const entry = { ...state, backend: storage.backend, audit_spooled: audit.spooled };
+      return { ready: state.state === 'up' || storage.mode === 'open', storage: entry, ...(counters ? { counters: counters.readiness() } : {}), deployments: routes.deploymentStates() };
     },
   };
   const app = buildApp(deps);
@@ -265,6 +280,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
         await step(logger, 'signals', () => signals.close());
         await step(logger, 'tracing', () => tracing.shutdown());
         await step(logger, 'demo upstream', async () => demo?.close());
+        storage.close();
         await step(logger, 'stores', () => stores.close());
       }
     })());
@@ -283,11 +299,20 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
   };
 }
 
+/** A tally of degraded decisions (`concern|decision` → count) as metric samples. */
+function decisionsOf(tally: ReadonlyMap<string, number>): { concern: string; decision: string; count: number }[] {
+  return [...tally].map(([key, count]) => {
+    const [concern, decision] = key.split('|') as [string, string];
+    return { concern, decision, count };
+  });
+}
+
 /** Resolves which configuration file to use: --config, then OMEGA_CONFIG, then ./omega.yaml's absence → the example. */
-function spoolFileFor(config: GatewayConfig): string {
-  if (config.audit.spool_file) return resolve(config.audit.spool_file);
+function spoolFileFor(config: GatewayConfig, worker?: string): string {
   const db = config.storage.url.startsWith('sqlite://') ? sqlitePath(config.storage.url) : ':memory:';
-  return join(db === ':memory:' ? resolve('data') : dirname(db), 'audit-spool.jsonl');
+  const file = config.audit.spool_file ? resolve(config.audit.spool_file) : join(db === ':memory:' ? resolve('data') : dirname(db), 'audit-spool.jsonl');
+  // Workers of one `omega serve --workers N` each keep their own spool (worker i replays its own after a restart).
+  return worker ? file.replace(/(\.jsonl)?$/, `.${worker}$1`) : file;
 }
 
 export function configPathFrom(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {

@@ -7,6 +7,9 @@
  * - A request held for review (never forwarded): its failed review item becomes the record;
  *   nothing was spent, so it costs 0 and its budget hold is gone with the process.
  * Both carry `error_code: gateway_restarted` and `http_status: 0` (no answer was sent).
+ * Only this instance's requests are recovered (as failPendingHolds fails only its own holds):
+ * with replicas sharing the database, another replica's unfinished rows are requests it is
+ * still forwarding. A replica must therefore keep its instance name across restarts.
  */
 import { RequestContext } from '../pipeline/context.js';
 import type { ReviewItem } from '../review/types.js';
@@ -18,14 +21,14 @@ export const RESTARTED = 'gateway_restarted';
 
 /** Writes the missing final records (committed before it returns); returns how many. */
 export async function auditLostRequests(store: AuditQuery, audit: AuditWriter, identity: GatewayIdentity, failedHolds: readonly ReviewItem[]): Promise<number> {
-  const records = [...(await lostForwarded(store)), ...failedHolds.map((item) => lostHold(item, identity))];
+  const records = [...(await lostForwarded(store, identity.instance)), ...failedHolds.map((item) => lostHold(item, identity))];
   for (const record of records) await audit.writeNow(record);
   return records.length;
 }
 
 /** Keeps the process that handled the request as `gateway_instance`. */
-async function lostForwarded(store: AuditQuery): Promise<AuditRecord[]> {
-  const rows = await store.unfinished();
+async function lostForwarded(store: AuditQuery, instance: string): Promise<AuditRecord[]> {
+  const rows = await store.unfinished(instance);
   // The cost row, when there is one, is later and knows more (usage, cost).
   const latest = new Map<string, { kind: string; record: AuditRecord }>();
   for (const r of rows) {

@@ -14,7 +14,7 @@
 import { Worker } from 'node:worker_threads';
 import type { TrailRecord } from './admin-event.js';
 import type { AuditThreadOptions, FromAuditThread, ToAuditThread } from './thread.js';
-import type { AuditLog, AuditWriter } from './writer.js';
+import type { AuditLog, AuditWriter, WriteOutcome } from './writer.js';
 
 const MAX_RESTARTS = 3;
 /** The thread holds little (a queue of records): a small young generation keeps its memory small. */
@@ -25,7 +25,7 @@ type Call = Extract<ToAuditThread, { id: number }>;
 
 interface PendingCall {
   message: Call;
-  resolve: () => void;
+  resolve: (outcome?: WriteOutcome) => void;
   reject: (err: Error) => void;
 }
 
@@ -70,14 +70,14 @@ export class ThreadedAuditWriter implements AuditWriter {
     }
   }
 
-  writeNow(record: TrailRecord): Promise<void> {
+  writeNow(record: TrailRecord): Promise<WriteOutcome> {
     if (this.fallback) return this.fallback.writeNow(record);
-    return this.call({ t: 'write', id: this.nextId++, record });
+    return this.call({ t: 'write', id: this.nextId++, record }).then((outcome) => outcome ?? 'committed');
   }
 
   flush(): Promise<void> {
     if (this.fallback) return this.fallback.flush();
-    return this.call({ t: 'flush', id: this.nextId++ });
+    return this.call({ t: 'flush', id: this.nextId++ }).then(() => undefined);
   }
 
   async close(): Promise<void> {
@@ -111,10 +111,10 @@ export class ThreadedAuditWriter implements AuditWriter {
     this.send({ t: 'records', records });
   };
 
-  private call(message: Call): Promise<void> {
+  private call(message: Call): Promise<WriteOutcome | undefined> {
     // Records appended before the call go first, so a flush covers them and order holds.
     this.post();
-    return new Promise<void>((resolve, reject) => {
+    return new Promise<WriteOutcome | undefined>((resolve, reject) => {
       this.calls.set(message.id, { message, resolve, reject });
       this.send(message);
     });
@@ -160,7 +160,7 @@ export class ThreadedAuditWriter implements AuditWriter {
         this.calls.delete(m.id);
         if (!call) return;
         if (m.error) call.reject(new Error(m.error));
-        else call.resolve();
+        else call.resolve(m.outcome);
         return;
       }
       case 'log':
@@ -192,8 +192,8 @@ export class ThreadedAuditWriter implements AuditWriter {
     this.settledUpTo = 0;
     this.outbox = [];
     for (const { message, resolve, reject } of this.calls.values()) {
-      const work = message.t === 'write' ? fallback.writeNow(message.record) : fallback.flush();
-      work.then(resolve, reject);
+      const work: Promise<WriteOutcome | void> = message.t === 'write' ? fallback.writeNow(message.record) : fallback.flush();
+      work.then((outcome) => resolve(outcome ?? undefined), reject);
     }
     this.calls.clear();
   }

@@ -9,7 +9,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { SqliteAuditBatcher } from '../store/sqlite/audit-batch.js';
 import type { TrailRecord } from './admin-event.js';
-import { InProcessAuditWriter, type AuditLog } from './writer.js';
+import { InProcessAuditWriter, type AuditLog, type WriteOutcome } from './writer.js';
 
 /** What the gateway tells the thread when it starts it. */
 export interface AuditThreadOptions {
@@ -32,8 +32,8 @@ export type ToAuditThread =
 export type FromAuditThread =
   | { t: 'ready' }
   | { t: 'settled'; records: number; spooled: number }
-  | { t: 'done'; id: number; spooled: number; error?: string }
-  | { t: 'log'; level: 'error' | 'warn'; fields: object; message: string };
+  | { t: 'done'; id: number; spooled: number; error?: string; outcome?: WriteOutcome }
+  | { t: 'log'; level: 'error' | 'warn' | 'debug'; fields: object; message: string };
 
 const port = parentPort;
 if (!port) throw new Error('audit/thread.ts runs as a worker thread (see audit/thread-writer.ts)');
@@ -50,6 +50,7 @@ const log: AuditLog = {
   // Errors are plain objects here: only their message crosses to the gateway's logger.
   error: (fields, message) => send({ t: 'log', level: 'error', fields: loggable(fields), message }),
   warn: (fields, message) => send({ t: 'log', level: 'warn', fields: loggable(fields), message }),
+  debug: (fields, message) => send({ t: 'log', level: 'debug', fields: loggable(fields), message }),
 };
 const writer = new InProcessAuditWriter(
   // A batch holding a resent record checks each record against the store before inserting it.
@@ -82,9 +83,9 @@ port.on('message', (message: ToAuditThread) => {
 
 send({ t: 'ready' });
 
-function reply(id: number, work: Promise<void>, then?: () => void): void {
+function reply(id: number, work: Promise<WriteOutcome | void>, then?: () => void): void {
   work.then(
-    () => send({ t: 'done', id, spooled: writer.spooled }),
+    (outcome) => send({ t: 'done', id, spooled: writer.spooled, ...(outcome ? { outcome } : {}) }),
     (err: unknown) => send({ t: 'done', id, spooled: writer.spooled, error: err instanceof Error ? err.message : String(err) }),
   ).finally(then);
 }

@@ -15,12 +15,15 @@ import { dirname } from 'node:path';
 import type { AuditSink } from '../store/types.js';
 import type { TrailRecord } from './admin-event.js';
 
+/** Where a strict write ended up: in the store, or in the spool file until the store takes writes again. */
+export type WriteOutcome = 'committed' | 'spooled';
+
 /** What the pipeline, the admin API and shutdown use, whichever thread commits. */
 export interface AuditWriter {
   /** Queues a record for the next group commit (batched durability). */
   append(record: TrailRecord): void;
-  /** Commits one record now, or spools it durably if the store refuses (strict durability). */
-  writeNow(record: TrailRecord): Promise<void>;
+  /** Commits one record now, or spools it durably if the store refuses (strict durability); says which happened. */
+  writeNow(record: TrailRecord): Promise<WriteOutcome>;
   /** Commits everything appended so far (and replays the spool first). */
   flush(): Promise<void>;
   /** Commits (or spools) everything appended, then stops. */
@@ -39,10 +42,11 @@ export interface AuditWriterOptions {
   onSettled?: (records: number) => void;
 }
 
-/** The two log calls the writer makes (a pino logger, or the audit thread's relay to one). */
+/** The log calls the writer makes (a pino logger, or the audit thread's relay to one). */
 export interface AuditLog {
   error(fields: object, message: string): void;
   warn(fields: object, message: string): void;
+  debug(fields: object, message: string): void;
 }
 
 export class InProcessAuditWriter implements AuditWriter {
@@ -51,6 +55,8 @@ export class InProcessAuditWriter implements AuditWriter {
   private readonly timer: NodeJS.Timeout;
   /** Records in the spool file, waiting for the store. */
   spooled = 0;
+  /** Whether records were spooled since the last replay (one error line per outage). */
+  private spooling = false;
 
   constructor(
     private readonly sink: AuditSink,
@@ -68,12 +74,14 @@ export class InProcessAuditWriter implements AuditWriter {
     if (this.queue.length >= this.options.batchSize && !this.flushing) setImmediate(() => void this.flush());
   }
 
-  /** Commits one record now (strict durability); spools it durably if the store refuses. */
-  async writeNow(record: TrailRecord): Promise<void> {
+  /** Commits one record now (strict durability); spools it durably if the store refuses. Says which happened. */
+  async writeNow(record: TrailRecord): Promise<WriteOutcome> {
     try {
       await this.sink.append([record]);
+      return 'committed';
     } catch (err) {
       this.spool([record], err);
+      return 'spooled';
     }
   }
 
@@ -122,7 +130,10 @@ export class InProcessAuditWriter implements AuditWriter {
       closeSync(fd);
     }
     this.spooled += records.length;
-    this.log.error({ err, records: records.length, spool: this.options.spoolFile }, 'audit store refused a commit; records spooled to disk and replayed when it recovers');
+    // Once per outage at error level; every flush spools while the store is down.
+    const first = !this.spooling;
+    this.spooling = true;
+    this.log[first ? 'error' : 'debug']({ err, records: records.length, spool: this.options.spoolFile }, 'audit store refused a commit; records spooled to disk and replayed when it recovers');
   }
 
   private async replaySpool(): Promise<void> {
@@ -143,6 +154,7 @@ export class InProcessAuditWriter implements AuditWriter {
       this.log.warn({ records: records.length }, 'spooled audit records replayed into the store');
     }
     this.spooled = [this.options.spoolFile, replaying].reduce((n, f) => n + (existsSync(f) ? readSpool(f).length : 0), 0);
+    if (this.spooled === 0) this.spooling = false;
   }
 }
 

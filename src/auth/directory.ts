@@ -3,11 +3,15 @@
  * file live in memory; keys created at runtime are looked up in the KeyStore once and cached for
  * `keys.cache_ttl`, so the hot path does not touch the database. A revocation takes effect
  * within that time, or at once where it is announced on the signal bus (`omega keys revoke`
- * with `redis.url` set).
+ * with `redis.url` set). While the store is unreachable, `storage.on_unavailable: open` keeps
+ * serving keys this process already knew (from the expired cache entry) and `closed` refuses
+ * them; a key never seen cannot be checked either way (503 store_unavailable).
  */
 import type { AgentConfig, TeamConfig, TenantConfig } from '../config/schema.js';
 import type { GatewayConfig } from '../config/load.js';
 import type { KeyStore, SignalBus } from '../store/types.js';
+import type { StoreAvailability } from '../store/availability.js';
+import { GatewayError } from '../errors.js';
 import { hashApiKey } from './api-keys.js';
 
 export interface Principal {
@@ -38,6 +42,8 @@ export class KeyDirectory {
     private readonly config: GatewayConfig,
     private readonly store: KeyStore,
     private readonly now: () => number = Date.now,
+    /** The store's degraded mode (storage.on_unavailable); without it an unreachable store's error propagates. */
+    private readonly outage?: Pick<StoreAvailability, 'decide'>,
   ) {
     for (const [tenantId, tenant] of Object.entries(config.tenants)) {
       for (const [teamId, team] of Object.entries(tenant.teams)) {
@@ -61,7 +67,15 @@ export class KeyDirectory {
     const cached = this.cache.get(hash);
     if (cached && cached.expiresAt > now) return cached.principal ?? undefined;
 
-    const record = await this.store.findByHash(hash);
+    let record;
+    try {
+      record = await this.store.findByHash(hash);
+    } catch (err) {
+      if (!(err instanceof GatewayError && err.code === 'store_unavailable') || !this.outage) throw err;
+      const known = cached?.principal;
+      if (this.outage.decide('keys', Boolean(known))) return known!;
+      throw err;
+    }
     const principal = record && !record.revokedAt ? this.principalFor(record.tenantId, record.agentId, record.id) : undefined;
     if (this.cache.size >= MAX_CACHE_ENTRIES) this.cache.clear();
     this.cache.set(hash, {

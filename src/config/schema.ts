@@ -274,6 +274,12 @@ export const ConfigSchema = z
           .default('sqlite://./data/omega.db')
           .describe('sqlite://PATH (embedded default, one process) or postgres://USER:PASSWORD@HOST:PORT/DATABASE (shared by replicas).'),
         pool_size: z.number().int().min(1).max(1000).default(10).describe('PostgreSQL only: connections in each process\'s pool.'),
+        on_unavailable: z
+          .enum(['open', 'closed'])
+          .default('open')
+          .describe(
+            'When the database stops answering, what the request path does with what needs it: `open` serves from what the process holds (runtime keys from the key cache, strict audit records to the fsynced spool, stored responses kept in memory until written); `closed` answers 503 store_unavailable to such requests. Either way batched audit records are spooled and replayed, admin writes and reads and review holds answer 503 store_unavailable, and the return is automatic.',
+          ),
       })
       .strict()
       .prefault({})

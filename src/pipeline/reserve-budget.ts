@@ -124,6 +124,31 @@ export async function settleBudget(ctx: RequestContext, ledger: BudgetLedger, al
   }
 }
 
+/**
+ * settleBudget and adjustRateLimits in one call, when quotas and budgets share a back end
+ * (admission): one Redis round trip for both. Same outcome on the context; never throws.
+ */
+export async function settleTogether(ctx: RequestContext, admission: Admission, alerts: AlertNotifier): Promise<void> {
+  const { reservation, rateLimitRules: rules } = ctx;
+  if (!reservation && !rules) return;
+  ctx.reservation = undefined;
+  ctx.rateLimitRules = undefined;
+  const actualTokens = ctx.usage ? ctx.usage.inputTokens + ctx.usage.outputTokens : 0;
+  try {
+    const settled = await admission.settle({ rules: rules ?? [], tokenDelta: rules ? actualTokens - ctx.rateLimitTokens : 0, reservation, costUsd: reservation && ctx.usage ? ctx.costUsd : undefined });
+    if (settled.commit) {
+      ctx.budgetRemainingUsd = settled.commit.remainingUsd;
+      ctx.budgetUtilization = settled.commit.utilization;
+      for (const crossed of settled.commit.crossed) alerts.notify({ ...crossed, tenantId: ctx.principal!.tenantId });
+    } else if (settled.remainingUsd) {
+      // The figures taken at reserve time still count this request's hold: record the settled ones.
+      ctx.budgetRemainingUsd = settled.remainingUsd;
+    }
+  } catch {
+    // The TTL releases the hold and the quota's estimate stands; the audit record still carries the cost.
+  }
+}
+
 /** The tightest remaining budget, for the x-omega-budget-remaining-usd header. */
 export function tightestRemaining(remaining: Record<string, number> | null): number | undefined {
   if (!remaining) return undefined;

@@ -23,6 +23,7 @@ import { GatewayError } from '../errors.js';
 import type { PolicyEngine } from '../policy/engine.js';
 import type { RateLimiter } from '../ratelimit/limiter.js';
 import type { Admission } from '../store/admission.js';
+import { storeUnavailable, type StoreAvailability } from '../store/availability.js';
 import type { ReviewQueue } from '../review/queue.js';
 import { checkJsonBounds, checkMaxTokens } from '../surfaces/input-bounds.js';
 import type { RenderedError, Surface } from '../surfaces/surface.js';
@@ -35,7 +36,7 @@ import { readJsonAnswer, type UpstreamClient } from './forward.js';
 import { holdForReview } from './hold-for-review.js';
 import { estimateCost, estimateTokens, meter } from './meter.js';
 import { adjustRateLimits, enforceRateLimits, rateLimitRules } from './rate-limit.js';
-import { admitTogether, budgetScopes, reserveBudget, settleBudget } from './reserve-budget.js';
+import { admitTogether, budgetScopes, reserveBudget, settleBudget, settleTogether } from './reserve-budget.js';
 import { omegaHeaders, sendError } from './respond.js';
 import type { ResolvedRoute, RouteTable } from './select-route.js';
 
@@ -59,6 +60,8 @@ export interface PipelineDeps {
   observeRecord: AuditObserver;
   /** Abort handles of requests in flight, so a shutdown past its grace period can end them. */
   inFlight: Set<AbortController>;
+  /** The durable store's degraded mode (storage.on_unavailable), for strict audit's decision record. */
+  storage?: Pick<StoreAvailability, 'decide'>;
   settings: PipelineSettings;
 }
 
@@ -117,7 +120,7 @@ export class Pipeline {
       },
       { name: 'review', run: (x) => (x.ctx.outcome === 'REVIEW' ? holdForReview(x.ctx, d.reviews, x.wire, x.model!.publicModel, x.signal) : undefined) },
       { name: 'store-content', run: (x) => storeContent(x, s.storeContent) },
-      { name: 'record-decision', run: (x) => (s.strictAudit ? d.audit.writeNow(scrubAuditRecord(buildAuditRecord(x.ctx, d.identity, 'decision'), d.upstream.scrubber)) : undefined) },
+      { name: 'record-decision', run: (x) => (s.strictAudit ? recordDecision(x, d) : undefined) },
       { name: 'forward', run: (x) => (x.surface.kind === 'chat' ? forwardChat(x, d.upstream, d.routes, s.routing, d.reviews) : forwardEmbeddings(x, d.upstream, d.routes, s.routing)) },
     ];
   }
@@ -221,6 +224,8 @@ export class Pipeline {
         // Settlement runs on every path (success, refusal, upstream fault, client gone) before the
         // audit record, which then carries the settled budget figures.
         meter(ctx);
+        // With a shared back end, quotas and the hold settle together (one Redis round trip).
+        if (deps.admission) await settleTogether(ctx, deps.admission, deps.alerts);
         if (ctx.reservation) await settleBudget(ctx, deps.budgets, deps.alerts);
         if (ctx.rateLimitRules) await adjustRateLimits(ctx, deps.limiter);
       } catch (err) {
@@ -290,6 +295,7 @@ function policy(x: Exchange, engine: PolicyEngine): Promise<void> | undefined {
 function conversation(x: Exchange): Promise<void> | undefined {
   const { surface } = x;
   const state = surface.kind === 'chat' ? surface.conversation : undefined;
+  state?.checkStorable?.(x.wire);
   if (!state?.continues(x.wire)) return undefined;
   return state.load(x.wire, x.ctx.principal!.tenantId).then((wire) => {
     x.wire = wire;
@@ -320,6 +326,16 @@ function countable(x: Exchange): Parameters<typeof estimateInputTokens>[0] | und
     // Only a native provider can take this body (e.g. a server tool); forward decides.
     return undefined;
   }
+}
+
+/**
+ * record-decision (audit.durability strict): the decision, with the worst case it holds, is
+ * committed before anything is forwarded. When the store cannot take it the record is spooled
+ * (fsynced) instead: storage.on_unavailable `open` forwards on that, `closed` refuses (503).
+ */
+async function recordDecision(x: Exchange, d: Pick<PipelineDeps, 'audit' | 'identity' | 'upstream' | 'storage'>): Promise<void> {
+  const where = await d.audit.writeNow(scrubAuditRecord(buildAuditRecord(x.ctx, d.identity, 'decision'), d.upstream.scrubber));
+  if (where === 'spooled' && d.storage && !d.storage.decide('audit')) throw storeUnavailable('Recording the decision before forwarding (audit.durability strict)');
 }
 
 /** store-content: what the audit keeps when the tenant stores content is what is forwarded (redactions applied). */

@@ -21,7 +21,9 @@ export function healthRoutes(app: FastifyInstance, deps: GatewayDeps, edge: Edge
     let checks: Record<string, unknown>;
     let ready = !shuttingDown;
     try {
-      checks = await deps.readiness();
+      const { ready: serving, ...rest } = await deps.readiness();
+      checks = rest;
+      if (serving === false) ready = false;
     } catch (err) {
       ready = false;
       checks = { error: (err as Error).message };

@@ -9,7 +9,7 @@ import type { ResponseStore } from '../store/types.js';
 import { anthropicMessagesSurface, countTokensResponse, nativeCountTokensRequest, parseCountTokensRequest } from '../surfaces/anthropic-messages/index.js';
 import { chatCompletionsSurface } from '../surfaces/chat-completions/index.js';
 import { embeddingsSurface } from '../surfaces/embeddings/index.js';
-import { createResponsesSurface, renderStored, responseNotFound, type ResponsesSettings } from '../surfaces/openai-responses/index.js';
+import { createResponsesSurface, renderStored, responseNotFound, type ResponsesOutage, type ResponsesSettings } from '../surfaces/openai-responses/index.js';
 import type { Surface } from '../surfaces/surface.js';
 
 declare module 'fastify' {
@@ -22,12 +22,14 @@ declare module 'fastify' {
 export interface SurfaceStores {
   responses: ResponseStore;
   responsesSettings: ResponsesSettings;
+  /** The durable store's degraded mode (storage.on_unavailable), for stored responses. */
+  storage?: ResponsesOutage;
 }
 
 export function surfaceRoutes(app: FastifyInstance, pipeline: Pipeline, stores: SurfaceStores): void {
   const serve = (path: string, surface: Surface) =>
     app.post(path, { config: { surface } }, (request, reply) => pipeline.run(surface, request, reply));
-  const responses = createResponsesSurface(stores.responses, stores.responsesSettings);
+  const responses = createResponsesSurface(stores.responses, stores.responsesSettings, stores.storage);
   serve('/v1/chat/completions', chatCompletionsSurface);
   serve('/v1/embeddings', embeddingsSurface);
   serve('/v1/messages', anthropicMessagesSurface);

@@ -4,10 +4,11 @@
  * every budget scope, all or nothing); `SequentialAdmission` composes any RateLimiter and
  * BudgetLedger in two steps for the in-process back ends.
  *
- * Settlement is unchanged: `RateLimiter.adjust` and `BudgetLedger.commit/release` on the
- * limiter and ledger that share the admission's state.
+ * Settlement likewise: `settle` adjusts the quotas' tokens and commits (or releases) the budget
+ * hold together — one more round trip with Redis, so a request with quotas and budgets costs two
+ * in all; `SequentialAdmission` runs the limiter's and the ledger's own calls.
  */
-import type { BudgetLedger, BudgetScope, ReserveResult } from '../budget/ledger.js';
+import type { BudgetLedger, BudgetScope, CommitResult, Reservation, ReserveResult } from '../budget/ledger.js';
 import type { RateLimitDecision, RateLimiter, RateLimitRule } from '../ratelimit/limiter.js';
 
 export interface AdmissionRequest {
@@ -31,8 +32,28 @@ export type AdmissionResult =
   /** A budget scope cannot afford the hold. */
   | { admitted: false; refusedBy: 'budget'; rate: RateLimitDecision; budget: Extract<ReserveResult, { ok: false }> };
 
+export interface SettleRequest {
+  /** The quotas the request was admitted with ([] for none). */
+  rules: RateLimitRule[];
+  /** Tokens to charge on top of those taken at admission (negative: give back). */
+  tokenDelta: number;
+  /** The budget hold, if any. */
+  reservation?: Reservation;
+  /** Commit this actual cost; undefined releases the hold (nothing was billed). */
+  costUsd?: number;
+}
+
+export interface SettleResult {
+  /** After a commit: remaining, utilization, alerts crossed. */
+  commit?: CommitResult;
+  /** After a release: what each scope has left (limit − spent − reserved, at least 0). */
+  remainingUsd?: Record<string, number>;
+}
+
 export interface Admission {
   admit(request: AdmissionRequest): Promise<AdmissionResult>;
+  /** Settles an admitted request: its quotas' token difference and its budget hold, together. */
+  settle(request: SettleRequest): Promise<SettleResult>;
 }
 
 /**
@@ -52,4 +73,19 @@ export class SequentialAdmission implements Admission {
     const budget = await this.ledger.reserve(req.scopes, req.amountUsd, req.ttlMs);
     return budget.ok ? { admitted: true, rate, budget } : { admitted: false, refusedBy: 'budget', rate, budget };
   }
+
+  async settle(req: SettleRequest): Promise<SettleResult> {
+    if (req.rules.length > 0 && req.tokenDelta !== 0) await this.limiter.adjust(req.rules, req.tokenDelta);
+    if (!req.reservation) return {};
+    if (req.costUsd !== undefined) return { commit: await this.ledger.commit(req.reservation, req.costUsd) };
+    await this.ledger.release(req.reservation);
+    return { remainingUsd: remainingAfterRelease(await this.ledger.status(req.reservation.scopes)) };
+  }
+}
+
+/** What each scope has left after a release, from its status. */
+export function remainingAfterRelease(status: Record<string, { limitUsd: number; spentUsd: number; reservedUsd: number }>): Record<string, number> {
+  const remaining: Record<string, number> = {};
+  for (const [key, s] of Object.entries(status)) remaining[key] = Math.max(0, s.limitUsd - s.spentUsd - s.reservedUsd);
+  return remaining;
 }

@@ -88,8 +88,8 @@ export class KyselyAuditQuery<DB extends { audit_records: AuditRecordsTable }> i
     return chargedSum(this.charged(), s);
   }
 
-  async unfinished(): Promise<{ kind: 'decision' | 'cost'; record: AuditRecord }[]> {
-    return unfinishedRows(this.charged());
+  async unfinished(instance?: string): Promise<{ kind: 'decision' | 'cost'; record: AuditRecord }[]> {
+    return unfinishedRows(this.charged(), instance);
   }
 
   /** The same table seen through the columns the portable charged-rows queries read. */

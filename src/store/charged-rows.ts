@@ -95,8 +95,13 @@ export async function chargedSum(db: Kysely<ChargedTables>, s: CostScope): Promi
   return Number(row?.spent ?? 0);
 }
 
-/** AuditQuery.unfinished: strict mode's rows of requests that have no final record, oldest first. */
-export async function unfinishedRows(db: Kysely<ChargedTables>): Promise<{ kind: 'decision' | 'cost'; record: AuditRecord }[]> {
+/**
+ * AuditQuery.unfinished: strict mode's rows of requests that have no final record, oldest first;
+ * with `instance`, only that gateway instance's (the instance is in the hashed JSON, not a
+ * column: the rows left unfinished are few — in-flight requests and crashes' leftovers — so they
+ * are filtered here rather than through a dialect's JSON operators).
+ */
+export async function unfinishedRows(db: Kysely<ChargedTables>, instance?: string): Promise<{ kind: 'decision' | 'cost'; record: AuditRecord }[]> {
   const rows = await db
     .selectFrom('audit_records as a')
     .select(['a.kind', 'a.record'])
@@ -104,7 +109,8 @@ export async function unfinishedRows(db: Kysely<ChargedTables>): Promise<{ kind:
     .where(({ not, exists, selectFrom }) => not(exists(selectFrom('audit_records as b').select('b.seq').whereRef('b.decision_id', '=', 'a.decision_id').where('b.kind', '=', 'request'))))
     .orderBy('a.seq')
     .execute();
-  return rows.map((r) => ({ kind: r.kind as 'decision' | 'cost', record: JSON.parse(r.record) as AuditRecord }));
+  const all = rows.map((r) => ({ kind: r.kind as 'decision' | 'cost', record: JSON.parse(r.record) as AuditRecord }));
+  return instance === undefined ? all : all.filter((r) => r.record.gateway_instance === instance);
 }
 
 export type SpendGroup = 'tenant' | 'team' | 'agent' | 'model';

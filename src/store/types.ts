@@ -173,8 +173,12 @@ export interface AuditQuery {
   overview(q: OverviewQuery): Promise<OverviewRow[]>;
   /** What a scope's requests charged since `since`, counted as spendBuckets does (budget seeding at start). */
   sumCost(scope: CostScope): Promise<number>;
-  /** Strict mode's `decision` and `cost` rows of requests without a final record, oldest first (recovery at start). */
-  unfinished(): Promise<{ kind: 'decision' | 'cost'; record: AuditRecord }[]>;
+  /**
+   * Strict mode's `decision` and `cost` rows of requests without a final record, oldest first
+   * (recovery at start). With `instance`, only rows that gateway instance wrote: requests other
+   * replicas are forwarding right now are theirs to finish, not this one's to recover.
+   */
+  unfinished(instance?: string): Promise<{ kind: 'decision' | 'cost'; record: AuditRecord }[]>;
 }
 
 export interface PolicyVersion {

@@ -107,6 +107,8 @@ export interface Conversation<W> {
   load(wire: W, tenantId: string): Promise<W>;
   /** Keeps a finished answer (in the surface's shape) when the request asks to be stored. */
   save(wire: W, answer: unknown, by: AnsweredBy): void;
+  /** Before forwarding: throws (503 store_unavailable) when the request asks to be stored and the store cannot take it and may not be bypassed. */
+  checkStorable?(wire: W): void;
 }
 
 /** A chat-like surface: a model answers with a message, possibly streamed. */

@@ -24,6 +24,14 @@ export interface MetricsSources {
   reviewHeld?: () => number;
   /** Concerns running degraded (1) or not (0), e.g. `{ counters: 1 }` while Redis is away. */
   degraded?: () => Record<string, number>;
+  /** Back ends answering (1) or not (0), e.g. `{ postgres: 1, redis: 0 }`. */
+  backendsUp?: () => Record<string, number>;
+  /** Degraded decisions so far (they only grow). */
+  degradedDecisions?: () => { concern: string; decision: string; count: number }[];
+  /** `AuditWriter.spooled`. */
+  auditSpooled?: () => number;
+  /** Redis round trips of the shared counters so far (quotas and budgets). */
+  redisRoundTrips?: () => number;
 }
 
 export interface GatewayMetricsOptions {
@@ -228,7 +236,7 @@ export class GatewayMetrics {
 
     new Gauge({
       name: 'omega_degraded',
-      help: 'Whether a concern runs degraded (1), e.g. counters="counters" while Redis is unreachable.',
+      help: 'Whether a concern runs degraded (1): concern="counters" while Redis is unreachable, concern="storage" while the database is.',
       labelNames: ['concern'],
       registers,
       collect(this: Gauge<'concern'>) {
@@ -237,6 +245,42 @@ export class GatewayMetrics {
         for (const concern in all) this.set({ concern }, all[concern]!);
       },
     });
+
+    new Gauge({
+      name: 'omega_backend_up',
+      help: 'Whether a back end answers (1) or the gateway runs degraded without it (0): backend="postgres" or "sqlite" (storage), "redis" (counters).',
+      labelNames: ['backend'],
+      registers,
+      collect(this: Gauge<'backend'>) {
+        this.reset();
+        const all = sources.backendsUp?.() ?? {};
+        for (const backend in all) this.set({ backend }, all[backend]!);
+      },
+    });
+    // A counter read from the degraded modes' own tallies (they only grow).
+    new Counter({
+      name: 'omega_degraded_decisions_total',
+      help: 'Requests a degraded mode decided on while a back end was unreachable, by concern (keys, audit, responses: storage.on_unavailable; counters: redis.on_unavailable) and decision (served, refused).',
+      labelNames: ['concern', 'decision'],
+      registers,
+      collect(this: Counter<'concern' | 'decision'>) {
+        this.reset();
+        for (const d of sources.degradedDecisions?.() ?? []) this.inc({ concern: d.concern, decision: d.decision }, d.count);
+      },
+    });
+
+    if (sources.redisRoundTrips) {
+      const read = sources.redisRoundTrips;
+      new Counter({
+        name: 'omega_redis_round_trips_total',
+        help: 'Redis round trips for rate quotas and budgets (admission, settlement, script loads); divided by omega_requests_total it is the round trips per request (2 with quotas and budgets: admit, settle).',
+        registers,
+        collect(this: Counter) {
+          this.reset();
+          this.inc(read());
+        },
+      });
+    }
 
     const single = (name: string, help: string, read: (() => number) | undefined) =>
       new Gauge({
@@ -249,5 +293,6 @@ export class GatewayMetrics {
       });
     single('omega_audit_queue_depth', 'Audit records queued and not yet committed.', sources.auditQueueDepth);
     single('omega_review_held', 'Requests held for review by this process.', sources.reviewHeld);
+    single('omega_audit_spooled', 'Audit records in the spool file, waiting for the store to take them again.', sources.auditSpooled);
   }
 }

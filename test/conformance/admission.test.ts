@@ -73,6 +73,44 @@ if (await redisVariantsEnabled()) {
       expect(await r.limiter.consume(rules, 0, 0)).toMatchObject({ allowed: true, remainingTokens: 900, remainingRequests: 8 });
     });
 
+    it('settles the token difference and the hold in one round trip: commit (with alerts) or release', async () => {
+      const [r] = replicas(1);
+      const rules = [{ key: `key:${uid()}`, rpm: 10, tpm: 1000 }];
+      const scope: BudgetScope = { key: `tenant:${uid()}`, limitUsd: 1, period: 'monthly', alerts: [0.5] };
+      const admit = async (amountUsd: number) => {
+        const res = await r.admission.admit({ rules, tokens: 300, maxWaitMs: 0, scopes: [scope], amountUsd, ttlMs: 60_000 });
+        if (!res.admitted || !res.budget) throw new Error('refused');
+        return res.budget.reservation;
+      };
+      await r.admission.settle({ rules, tokenDelta: 0, reservation: await admit(0), costUsd: 0 }); // loads the scripts
+      const held = await admit(0.4);
+      const before = r.admission.roundTrips;
+      const committed = await r.admission.settle({ rules, tokenDelta: -200, reservation: held, costUsd: 0.6 });
+      expect(r.admission.roundTrips - before).toBe(1);
+      expect(committed.commit!.remainingUsd[scope.key]).toBeCloseTo(0.4, 9);
+      expect(committed.commit!.utilization[scope.key]).toBeCloseTo(0.6, 9);
+      expect(committed.commit!.crossed).toMatchObject([{ threshold: 0.5, spentUsd: 0.6 }]);
+      // 300 + 300 taken, 200 given back; the hold is gone and its cost spent.
+      expect(await r.limiter.consume(rules, 0, 0)).toMatchObject({ remainingTokens: 600 });
+      expect((await r.ledger.status([scope]))[scope.key]).toMatchObject({ spentUsd: 0.6, reservedUsd: 0 });
+
+      const other = await admit(0.3);
+      const released = await r.admission.settle({ rules: [], tokenDelta: 0, reservation: other });
+      expect(released.remainingUsd![scope.key]).toBeCloseTo(0.4, 9);
+      expect((await r.ledger.status([scope]))[scope.key]).toMatchObject({ spentUsd: 0.6, reservedUsd: 0 });
+      // Same outcome as the limiter's and ledger's own calls, in memory.
+      const limiter = new MemoryRateLimiter({ sweepIntervalMs: 0 });
+      const ledger = new MemoryBudgetLedger({ timeZone: TZ, sweepIntervalMs: 0 });
+      const local = new SequentialAdmission(limiter, ledger);
+      const res = await local.admit({ rules, tokens: 300, maxWaitMs: 0, scopes: [scope], amountUsd: 0.4, ttlMs: 60_000 });
+      if (!res.admitted || !res.budget) throw new Error('refused');
+      const localCommit = await local.settle({ rules, tokenDelta: -200, reservation: res.budget.reservation, costUsd: 0.6 });
+      expect(localCommit.commit!.remainingUsd[scope.key]).toBeCloseTo(0.4, 9);
+      expect(await limiter.consume(rules, 0, 0)).toMatchObject({ remainingTokens: 900 });
+      limiter.close();
+      ledger.close();
+    });
+
     it('all or nothing: a budget refusal takes no quota, a quota refusal holds no budget', async () => {
       const [r] = replicas(1);
       const rules = [{ key: `key:${uid()}`, rpm: 1 }];

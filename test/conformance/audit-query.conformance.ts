@@ -118,6 +118,8 @@ export function auditQueryConformance(open: OpenBackend): void {
         record('acme', { ...base, kind: 'decision', decision_id: costed, cost_usd: 0, budget_reserved_usd: 5 }),
         record('acme', { ...base, kind: 'cost', decision_id: costed, cost_usd: 0.3 }),
         record('acme', { ...base, kind: 'decision', decision_id: lost, cost_usd: 0, budget_reserved_usd: 0.4 }),
+        // Another replica's request in flight: seen by everyone, recovered by no one else.
+        record('globex', { ...base, kind: 'decision', decision_id: 'dec_other_replica', cost_usd: 0, budget_reserved_usd: 0.1, gateway_instance: 'host:2' }),
       ]);
       expect(await stores.auditQuery.sumCost({ tenantId: 'acme', column: 'team_id', value: 'strict', since: at })).toBeCloseTo(0.8 + 0.3 + 0.4, 10);
       const [bucket, ...more] = await stores.auditQuery.spendBuckets({ since: at, tenantId: 'acme' });
@@ -130,7 +132,12 @@ export function auditQueryConformance(open: OpenBackend): void {
         [costed, 'decision'],
         [costed, 'cost'],
         [lost, 'decision'],
+        ['dec_other_replica', 'decision'],
       ]);
+      // One instance's own (recovery at start, audit/recover.ts).
+      expect((await stores.auditQuery.unfinished('host:1')).map((r) => r.record.decision_id)).toEqual([rows[3]!.decision_id, costed, costed, lost]);
+      expect((await stores.auditQuery.unfinished('host:2')).map((r) => r.record.decision_id)).toEqual(['dec_other_replica']);
+      expect(await stores.auditQuery.unfinished('host:3')).toEqual([]);
     });
 
     it('groups charged spend by tenant, team, agent or model (SQL), largest cost first', async () => {

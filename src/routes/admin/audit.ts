@@ -47,6 +47,8 @@ export function auditRoutes(app: FastifyInstance, deps: GatewayDeps): void {
       const page = await queryAudit(deps.stores.auditQuery, filter);
       return { object: 'list', ...page };
     } catch (err) {
+      // Only a malformed cursor is the caller's fault; a store that is down stays a 503.
+      if (err instanceof GatewayError || !/cursor/i.test((err as Error).message)) throw err;
       throw new GatewayError('invalid_request', (err as Error).message, { param: 'cursor' });
     }
   });

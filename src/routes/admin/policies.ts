@@ -28,7 +28,7 @@ export function policyRoutes(app: FastifyInstance, deps: GatewayDeps): void {
   });
 
   app.put<{ Params: { name: string }; Body: unknown }>('/policies/:name', async (request) => {
-    const before = set.get(request.params.name);
+    const previous = set.get(request.params.name);
     try {
       set.replace(request.params.name, request.body);
     } catch (err) {
@@ -36,12 +36,19 @@ export function policyRoutes(app: FastifyInstance, deps: GatewayDeps): void {
     }
     const version = set.get(request.params.name)!.version;
     // Kept in the store, so the change survives a restart and every version stays on record.
-    await deps.stores.policies.put({ name: request.params.name, version, config: request.body, actor: request.adminActor!, createdAt: Date.now() });
+    try {
+      await deps.stores.policies.put({ name: request.params.name, version, config: request.body, actor: request.adminActor!, createdAt: Date.now() });
+    } catch (err) {
+      // Not stored (e.g. 503 store_unavailable): not applied either, or this replica would differ from the others and from its own restart.
+      if (previous) set.replace(request.params.name, previous.config);
+      else set.remove(request.params.name);
+      throw err;
+    }
     await deps.policySync.announce(request.params.name, version);
     await recordAdminEvent(deps, request.admin, {
       action: 'policy.publish',
       target: { type: 'policy', id: request.params.name },
-      before: before ? { version: before.version, policy: before.config } : null,
+      before: previous ? { version: previous.version, policy: previous.config } : null,
       after: { version, policy: set.get(request.params.name)!.config },
     });
     request.log.info({ policy: request.params.name, version, actor: request.adminActor }, 'policy replaced');

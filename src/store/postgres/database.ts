@@ -94,9 +94,13 @@ export interface PostgresOptions {
 
 /** Opens a pool on a `postgres://` URL and migrates the database (see the advisory lock above). */
 export async function openPostgres(url: string, options: PostgresOptions = {}): Promise<Kysely<PostgresTables>> {
-  const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10, types });
-  // An idle client's connection error (server restart) must not crash the process; the pool replaces it.
+  // A connect that hangs (host gone, packets dropped) fails after 5 s, so an outage is noticed (store/availability.ts) rather than waited on.
+  const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10, types, connectionTimeoutMillis: 5_000 });
+  // A connection error (server restart or crash) must not crash the process: the pool reports an
+  // idle client's, and a checked-out client's (between two statements, say) goes to its own
+  // listener; the query in flight fails instead, and the pool drops the client when it is released.
   pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
   const db = new Kysely<PostgresTables>({ dialect: new PostgresDialect({ pool }) });
   try {
     await migratePostgres(url, db);

@@ -6,16 +6,17 @@
  * abort signal) and proceeds without asking again. An abandoned wait gives back both the slot
  * and the hold in one more round trip.
  *
- * Keys are those of RedisRateLimiter and RedisBudgetLedger with the same prefix, so settlement
- * goes through them: `limiter.adjust(rules, delta)`, `ledger.commit(reservation, cost)` /
- * `ledger.release(reservation)`.
+ * Settlement is one more round trip (SETTLE): the quotas' token difference and the hold's commit
+ * (or release, with the scopes' figures after it) in one script — two round trips per request in
+ * all. Keys are those of RedisRateLimiter and RedisBudgetLedger with the same prefix, so their
+ * own calls (`limiter.adjust`, `ledger.commit/release`) settle the same state.
  */
 import type { Redis } from 'ioredis';
 import type { RateLimitDecision } from '../../ratelimit/limiter.js';
-import type { Admission, AdmissionRequest, AdmissionResult } from '../admission.js';
-import { LedgerKeys, newReservationId, reserveResult } from './budget-ledger.js';
-import { LUA_LEDGER_LIB } from './lua-ledger.js';
-import { LUA_COMMON, LUA_RATE_LIB } from './lua-rate.js';
+import { remainingAfterRelease, type Admission, type AdmissionRequest, type AdmissionResult, type SettleRequest, type SettleResult } from '../admission.js';
+import { commitResult, LedgerKeys, newReservationId, reserveResult } from './budget-ledger.js';
+import { LUA_LEDGER_LIB, LUA_LEDGER_SETTLE_LIB } from './lua-ledger.js';
+import { LUA_COMMON, LUA_RATE_ADJUST_LIB, LUA_RATE_LIB } from './lua-rate.js';
 import { activeRules, describeFigures, ruleArgs, sleepForSlot } from './rate-limiter.js';
 import { ScriptRunner, script, taggedPrefix } from './scripts.js';
 
@@ -75,6 +76,28 @@ lg_drop(3 * nr, ARGV[b + 2])
 return 1
 `);
 
+/**
+ * KEYS: 3 per rule, then holds, expired, hold data, n reservation-period hashes, n current-period hashes.
+ * ARGV: now, tokenDelta, nRules, (rpm, tpm) per rule, mode ('commit' | 'release' | ''), id, actual, n,
+ *   (limit, alerts, reservation hash TTL, current hash TTL) per scope.
+ * → commit: lg_commit's reply; release: spent, reserved per scope; '': {}.
+ */
+const SETTLE = script(`${LUA_COMMON}${LUA_RATE_LIB}${LUA_RATE_ADJUST_LIB}${LUA_LEDGER_LIB}${LUA_LEDGER_SETTLE_LIB}
+local now, delta, nr = clock(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+if delta ~= 0 then rl_adjust(0, 3, nr, now, delta) end
+local lb = 3 + 2 * nr
+local mode, id, actual, n = ARGV[lb + 1], ARGV[lb + 2], tonumber(ARGV[lb + 3]), tonumber(ARGV[lb + 4])
+local out = {}
+if mode == 'commit' then
+  lg_commit(3 * nr, lb + 4, now, id, actual, n, out)
+elseif mode == 'release' then
+  lg_purge(3 * nr, now)
+  lg_drop(3 * nr, id)
+  lg_status(3 * nr, n, out)
+end
+return out
+`);
+
 export interface RedisAdmissionOptions {
   redis: Redis;
   /** IANA zone of budget periods (as the ledger's). */
@@ -103,9 +126,30 @@ export class RedisAdmission implements Admission {
     this.now = options.now;
   }
 
-  /** Redis round trips so far (one per admitted or refused request; two for an abandoned wait). */
+  /** Redis round trips so far (one per admission, one per settlement; one more for an abandoned wait). */
   get roundTrips(): number {
     return this.runner.roundTrips;
+  }
+
+  /** One round trip: the token difference on every tpm quota, and the hold committed or released. */
+  async settle(req: SettleRequest): Promise<SettleResult> {
+    const withTokens = req.tokenDelta !== 0 && Number.isFinite(req.tokenDelta) ? activeRules(req.rules).filter((r) => r.tpm) : [];
+    const { reservation } = req;
+    if (withTokens.length === 0 && !reservation) return {};
+    const now = this.now ? this.now() : Date.now();
+    const rate = ruleArgs(this.prefix, withTokens);
+    const ledger = reservation ? this.keys.settleArgs(reservation, now) : { keys: [], args: [] };
+    const mode = !reservation ? '' : req.costUsd !== undefined ? 'commit' : 'release';
+    const actual = req.costUsd !== undefined && req.costUsd > 0 ? req.costUsd : 0;
+    const n = reservation?.scopes.length ?? 0;
+    const keys = [...rate.keys, ...this.keys.fixed, ...ledger.keys];
+    const args = [this.now ? now : '', withTokens.length > 0 ? req.tokenDelta : 0, withTokens.length, ...rate.limits, mode, reservation?.id ?? '', actual, n, ...ledger.args];
+    const res = (await this.runner.run(SETTLE, keys, args)) as string[];
+    if (!reservation) return {};
+    if (mode === 'commit') return { commit: commitResult(res, 0, reservation) };
+    const status: Record<string, { limitUsd: number; spentUsd: number; reservedUsd: number }> = {};
+    reservation.scopes.forEach((s, i) => (status[s.key] = { limitUsd: s.limitUsd, spentUsd: Number(res[2 * i]), reservedUsd: Number(res[2 * i + 1]) }));
+    return { remainingUsd: remainingAfterRelease(status) };
   }
 
   async admit(req: AdmissionRequest): Promise<AdmissionResult> {

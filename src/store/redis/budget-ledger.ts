@@ -17,12 +17,12 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { USD_EPSILON, type BudgetLedger, type BudgetScope, type BudgetScopeStatus, type CommitResult, type Reservation, type ReserveResult, type ThresholdCrossed } from '../../budget/ledger.js';
 import { periodWindow } from '../../budget/periods.js';
-import { LUA_COMMIT, LUA_LEDGER_LIB, LUA_RELEASE, LUA_RESERVE, LUA_SEED, LUA_STATUS } from './lua-ledger.js';
+import { LUA_COMMIT, LUA_LEDGER_LIB, LUA_LEDGER_SETTLE_LIB, LUA_RELEASE, LUA_RESERVE, LUA_SEED, LUA_STATUS } from './lua-ledger.js';
 import { LUA_COMMON } from './lua-rate.js';
 import { ScriptRunner, script, taggedPrefix } from './scripts.js';
 
 const RESERVE = script(LUA_COMMON + LUA_LEDGER_LIB + LUA_RESERVE);
-const COMMIT = script(LUA_COMMON + LUA_LEDGER_LIB + LUA_COMMIT);
+const COMMIT = script(LUA_COMMON + LUA_LEDGER_LIB + LUA_LEDGER_SETTLE_LIB + LUA_COMMIT);
 const RELEASE = script(LUA_COMMON + LUA_LEDGER_LIB + LUA_RELEASE);
 const STATUS = script(LUA_COMMON + LUA_LEDGER_LIB + LUA_STATUS);
 const SEED = script(LUA_SEED);
@@ -58,6 +58,23 @@ export class LedgerKeys {
   counterTtl(scope: BudgetScope, periodStart: number, now: number): number {
     const w = periodWindow(scope.period, periodStart, this.timeZone);
     return Number.isFinite(w.end) ? Math.max(1, Math.ceil(w.end - now + COUNTER_GRACE_MS)) : 0;
+  }
+
+  /**
+   * KEYS (after the fixed three: the reservation's period hashes, then the current ones) and
+   * ARGV (limit, alerts, TTLs per scope) of settling `reservation` at `now` (lg_commit, lg_status).
+   */
+  settleArgs(reservation: Reservation, now: number): { keys: string[]; args: (string | number)[] } {
+    const { scopes, periodStarts } = reservation;
+    const keys = scopes.map((s, i) => this.counter(s, periodStarts[i]));
+    const args: (string | number)[] = [];
+    for (let i = 0; i < scopes.length; i++) {
+      const s = scopes[i];
+      const ps = periodWindow(s.period, now, this.timeZone).start;
+      keys.push(this.counter(s, ps));
+      args.push(s.limitUsd, s.alerts.join(','), this.counterTtl(s, periodStarts[i], now), this.counterTtl(s, ps, now));
+    }
+    return { keys, args };
   }
 
   /** KEYS (after the fixed three) and ARGV (limit, TTL per scope) of a reservation at `now`. */
@@ -123,31 +140,9 @@ export class RedisBudgetLedger implements BudgetLedger {
 
   async commit(reservation: Reservation, actualUsd: number): Promise<CommitResult> {
     const now = this.clock();
-    const { scopes, periodStarts } = reservation;
-    const settle = scopes.map((s, i) => this.keys.counter(s, periodStarts[i]));
-    const { keys: current } = this.keys.reserveArgs(scopes, now);
-    const args: (string | number)[] = [this.nowArg(now), reservation.id, actualUsd > 0 ? actualUsd : 0, scopes.length];
-    for (let i = 0; i < scopes.length; i++) {
-      const s = scopes[i];
-      const ps = periodWindow(s.period, now, this.keys.timeZone).start;
-      args.push(s.limitUsd, s.alerts.join(','), this.keys.counterTtl(s, periodStarts[i], now), this.keys.counterTtl(s, ps, now));
-    }
-    const res = (await this.runner.run(COMMIT, [...this.keys.fixed, ...settle, ...current], args)) as string[];
-    const n = scopes.length;
-    const remainingUsd: Record<string, number> = {};
-    const utilization: Record<string, number> = {};
-    for (let i = 0; i < n; i++) {
-      const s = scopes[i];
-      const spent = Number(res[2 * i + 1]);
-      remainingUsd[s.key] = Number(res[2 * i]);
-      utilization[s.key] = s.limitUsd > 0 ? spent / s.limitUsd : spent > 0 ? 1 : 0;
-    }
-    const crossed: ThresholdCrossed[] = [];
-    for (let j = 2 * n; j + 2 < res.length + 0; j += 3) {
-      const i = Number(res[j]) - 1;
-      crossed.push({ scope: scopes[i], threshold: Number(res[j + 1]), spentUsd: Number(res[j + 2]), periodStart: periodStarts[i] });
-    }
-    return { remainingUsd, utilization, crossed };
+    const { keys, args } = this.keys.settleArgs(reservation, now);
+    const res = (await this.runner.run(COMMIT, [...this.keys.fixed, ...keys], [this.nowArg(now), reservation.id, actualUsd > 0 ? actualUsd : 0, reservation.scopes.length, ...args])) as string[];
+    return commitResult(res, 0, reservation);
   }
 
   async release(reservation: Reservation): Promise<void> {
@@ -179,6 +174,26 @@ export class RedisBudgetLedger implements BudgetLedger {
     const res = await this.runner.run(SEED, [this.keys.counter(scope, ps)], [spentUsd, alerted, this.keys.counterTtl(scope, ps, now)]);
     return res === 1;
   }
+}
+
+/** Decodes lg_commit's reply starting at `offset`: remaining and spent per scope, then the alerts crossed. */
+export function commitResult(res: (string | number)[], offset: number, reservation: Reservation): CommitResult {
+  const { scopes, periodStarts } = reservation;
+  const n = scopes.length;
+  const remainingUsd: Record<string, number> = {};
+  const utilization: Record<string, number> = {};
+  for (let i = 0; i < n; i++) {
+    const s = scopes[i];
+    const spent = Number(res[offset + 2 * i + 1]);
+    remainingUsd[s.key] = Number(res[offset + 2 * i]);
+    utilization[s.key] = s.limitUsd > 0 ? spent / s.limitUsd : spent > 0 ? 1 : 0;
+  }
+  const crossed: ThresholdCrossed[] = [];
+  for (let j = offset + 2 * n; j + 2 < res.length; j += 3) {
+    const i = Number(res[j]) - 1;
+    crossed.push({ scope: scopes[i], threshold: Number(res[j + 1]), spentUsd: Number(res[j + 2]), periodStart: periodStarts[i] });
+  }
+  return { remainingUsd, utilization, crossed };
 }
 
 /** Decodes a reserve reply starting at `offset`: {1, expiresAt, remaining…} or {0, index, remaining}. */

@@ -13,7 +13,7 @@ import type { BudgetLedger, BudgetScope, Reservation, ReserveResult } from '../.
 import type { MemoryBudgetLedger } from '../../budget/memory-ledger.js';
 import { GatewayError } from '../../errors.js';
 import type { RateLimitDecision, RateLimiter, RateLimitRule } from '../../ratelimit/limiter.js';
-import { SequentialAdmission, type Admission, type AdmissionRequest, type AdmissionResult } from '../admission.js';
+import { SequentialAdmission, type Admission, type AdmissionRequest, type AdmissionResult, type SettleRequest, type SettleResult } from '../admission.js';
 import type { RedisCounters } from './counters.js';
 
 export type OnUnavailable = 'local' | 'refuse';
@@ -28,6 +28,8 @@ export class FailoverCounters {
   private degradedSince: number | null = null;
   private probeTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  /** Degraded decisions so far, by `counters|served` or `counters|refused` (a counter metric). */
+  readonly decisions = new Map<string, number>();
   /** Reservations taken in memory while degraded (settled there). */
   private readonly localHolds = new WeakSet<Reservation>();
 
@@ -60,6 +62,11 @@ export class FailoverCounters {
             return result;
           },
         ),
+      // A hold taken in memory settles in memory; one taken in Redis settles there (if Redis is away by then, its TTL frees it).
+      settle: (req: SettleRequest): Promise<SettleResult> =>
+        req.reservation && this.localHolds.has(req.reservation)
+          ? localAdmission.settle(req)
+          : this.run(() => shared.admission.settle(req), () => localAdmission.settle({ ...req, reservation: undefined }), true),
     };
   }
 
@@ -94,8 +101,14 @@ export class FailoverCounters {
         this.degrade(err);
       }
     }
+    if (!always) this.count(this.mode === 'local' ? 'served' : 'refused');
     if (this.mode === 'refuse' && !always) throw new GatewayError('counters_unavailable', 'Rate quotas and budgets cannot be checked right now (the shared counter store is unreachable); retry shortly.');
     return fallback();
+  }
+
+  private count(decision: 'served' | 'refused'): void {
+    const key = `counters|${decision}`;
+    this.decisions.set(key, (this.decisions.get(key) ?? 0) + 1);
   }
 
   private degrade(err: unknown): void {

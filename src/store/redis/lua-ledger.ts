@@ -105,42 +105,57 @@ return out
 `;
 
 /**
- * KEYS: holds, expired, data, n hashes of the reservation's periods, n hashes of the current periods.
- * ARGV: now, id, actual, n, then per scope: limit, alert thresholds (comma-separated), TTL of
+ * lg_commit(kb, ab, now, id, actual, n, out): settles hold `id` at `actual` USD.
+ * KEYS from `kb`: holds, expired, data, n hashes of the reservation's periods, n hashes of the
+ * current periods. ARGV from `ab`, per scope: limit, alert thresholds (comma-separated), TTL of
  * the reservation's period hash, TTL of the current one.
- * → remaining and spent of each current period (2n), then (scope index, threshold, spent) per alert crossed.
+ * Appends remaining and spent of each current period (2n), then (scope index, threshold, spent)
+ * per alert crossed. lg_status(kb, n, out): spent and reserved of the current periods (KEYS
+ * from kb + 3 + n), for a released hold.
  */
-export const LUA_COMMIT = `
-local now = clock(ARGV[1])
-local id, actual, n = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
-lg_purge(0, now)
-local found = lg_drop(0, id)
-local out, crossed = {}, {}
-for i = 1, n do
-  local b = 4 + 4 * (i - 1)
-  local limit, alerts, sttl = tonumber(ARGV[b + 1]), ARGV[b + 2], tonumber(ARGV[b + 3])
-  local sk, ck = KEYS[3 + i], KEYS[3 + n + i]
-  if found and actual > 0 then
-    local spent = hnum(sk, 'spent') + actual
-    redis.call('HSET', sk, 'spent', fmt(spent))
-    if sttl > 0 then redis.call('PEXPIRE', sk, sttl) end
-    local alerted = hnum(sk, 'alerted')
-    local highest = alerted
-    for t in string.gmatch(alerts, '[^,]+') do
-      local th = tonumber(t)
-      if th > alerted and spent >= th * limit - EPS then
-        crossed[#crossed + 1] = i
-        crossed[#crossed + 1] = fmt(th)
-        crossed[#crossed + 1] = fmt(spent)
-        if th > highest then highest = th end
+export const LUA_LEDGER_SETTLE_LIB = `
+local function lg_commit(kb, ab, now, id, actual, n, out)
+  lg_purge(kb, now)
+  local found = lg_drop(kb, id)
+  local crossed = {}
+  for i = 1, n do
+    local b = ab + 4 * (i - 1)
+    local limit, alerts, sttl = tonumber(ARGV[b + 1]), ARGV[b + 2], tonumber(ARGV[b + 3])
+    local sk, ck = KEYS[kb + 3 + i], KEYS[kb + 3 + n + i]
+    if found and actual > 0 then
+      local spent = hnum(sk, 'spent') + actual
+      redis.call('HSET', sk, 'spent', fmt(spent))
+      if sttl > 0 then redis.call('PEXPIRE', sk, sttl) end
+      local alerted = hnum(sk, 'alerted')
+      local highest = alerted
+      for t in string.gmatch(alerts, '[^,]+') do
+        local th = tonumber(t)
+        if th > alerted and spent >= th * limit - EPS then
+          crossed[#crossed + 1] = i
+          crossed[#crossed + 1] = fmt(th)
+          crossed[#crossed + 1] = fmt(spent)
+          if th > highest then highest = th end
+        end
       end
+      if highest > alerted then redis.call('HSET', sk, 'alerted', fmt(highest)) end
     end
-    if highest > alerted then redis.call('HSET', sk, 'alerted', fmt(highest)) end
+    out[#out + 1] = fmt(lg_remaining(ck, limit))
+    out[#out + 1] = fmt(hnum(ck, 'spent'))
   end
-  out[#out + 1] = fmt(lg_remaining(ck, limit))
-  out[#out + 1] = fmt(hnum(ck, 'spent'))
+  for _, v in ipairs(crossed) do out[#out + 1] = v end
 end
-for _, v in ipairs(crossed) do out[#out + 1] = v end
+local function lg_status(kb, n, out)
+  for i = 1, n do
+    out[#out + 1] = fmt(hnum(KEYS[kb + 3 + n + i], 'spent'))
+    out[#out + 1] = fmt(hnum(KEYS[kb + 3 + n + i], 'reserved'))
+  end
+end
+`;
+
+/** KEYS and ARGV[5…] as lg_commit; ARGV: now, id, actual, n. → lg_commit's reply. */
+export const LUA_COMMIT = `
+local out = {}
+lg_commit(0, 4, clock(ARGV[1]), ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), out)
 return out
 `;
 

@@ -157,44 +157,54 @@ end
 return 1
 `;
 
-/** ARGV: now, tokenDelta, n, rpm/tpm per rule. Charges extra tokens at now, or refunds from the newest entries. */
-export const LUA_ADJUST = `${LUA_COMMON}${LUA_RATE_LIB}
-local now, delta, n = clock(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-for i = 1, n do
-  local rk, tk, sk = rl_keys(0, i)
-  local rpm, tpm = rl_limits(3, i)
-  if tpm > 0 then
-    local sum = rl_prune(rk, tk, sk, now - W)
-    if delta > 0 then
-      local at = now
-      local last = redis.call('LINDEX', tk, -1)
-      if last then
-        local t = tok_parse(last)
-        if t > at then at = t end
-      end
-      local ttl = math.ceil(at - now + W + 1000)
-      redis.call('RPUSH', tk, fmt(at) .. ':' .. fmt(delta))
-      redis.call('SET', sk, fmt(sum + delta), 'PX', ttl)
-      redis.call('PEXPIRE', tk, ttl)
-    else
-      local credit = -delta
-      local j = redis.call('LLEN', tk) - 1
-      while credit > 0 and j >= 0 do
-        local t, a = tok_parse(redis.call('LINDEX', tk, j))
-        local take = a < credit and a or credit
-        a = a - take
-        sum = sum - take
-        credit = credit - take
-        if a == 0 and j == redis.call('LLEN', tk) - 1 then
-          redis.call('RPOP', tk)
-        else
-          redis.call('LSET', tk, j, fmt(t) .. ':' .. fmt(a))
+/**
+ * rl_adjust(kb, ab, n, now, delta): charges `delta` more tokens at now on every rule with a tpm
+ * (keys from `kb`, limits from `ab`, as rl_keys/rl_limits), or refunds -delta from the newest
+ * entries. Shared by LUA_ADJUST and the combined settlement (admission.ts).
+ */
+export const LUA_RATE_ADJUST_LIB = `
+local function rl_adjust(kb, ab, n, now, delta)
+  for i = 1, n do
+    local rk, tk, sk = rl_keys(kb, i)
+    local rpm, tpm = rl_limits(ab, i)
+    if tpm > 0 then
+      local sum = rl_prune(rk, tk, sk, now - W)
+      if delta > 0 then
+        local at = now
+        local last = redis.call('LINDEX', tk, -1)
+        if last then
+          local t = tok_parse(last)
+          if t > at then at = t end
         end
-        j = j - 1
+        local ttl = math.ceil(at - now + W + 1000)
+        redis.call('RPUSH', tk, fmt(at) .. ':' .. fmt(delta))
+        redis.call('SET', sk, fmt(sum + delta), 'PX', ttl)
+        redis.call('PEXPIRE', tk, ttl)
+      else
+        local credit = -delta
+        local j = redis.call('LLEN', tk) - 1
+        while credit > 0 and j >= 0 do
+          local t, a = tok_parse(redis.call('LINDEX', tk, j))
+          local take = a < credit and a or credit
+          a = a - take
+          sum = sum - take
+          credit = credit - take
+          if a == 0 and j == redis.call('LLEN', tk) - 1 then
+            redis.call('RPOP', tk)
+          else
+            redis.call('LSET', tk, j, fmt(t) .. ':' .. fmt(a))
+          end
+          j = j - 1
+        end
+        if redis.call('LLEN', tk) == 0 then redis.call('DEL', sk) else redis.call('SET', sk, fmt(sum), 'KEEPTTL') end
       end
-      if redis.call('LLEN', tk) == 0 then redis.call('DEL', sk) else redis.call('SET', sk, fmt(sum), 'KEEPTTL') end
     end
   end
 end
+`;
+
+/** ARGV: now, tokenDelta, n, rpm/tpm per rule. Charges extra tokens at now, or refunds from the newest entries. */
+export const LUA_ADJUST = `${LUA_COMMON}${LUA_RATE_LIB}${LUA_RATE_ADJUST_LIB}
+rl_adjust(0, 3, tonumber(ARGV[3]), clock(ARGV[1]), tonumber(ARGV[2]))
 return 1
 `;

@@ -41,6 +41,7 @@ describe('renderError: every catalog code in Anthropic shape', () => {
     context_length_exceeded: [400, 'invalid_request_error'],
     shutting_down: [503, 'overloaded_error'],
     counters_unavailable: [503, 'overloaded_error'],
+    store_unavailable: [503, 'overloaded_error'],
     internal_error: [500, 'api_error'],
   };
   it.each(Object.keys(ERROR_CATALOG) as ErrorCode[])('%s', (code) => {

@@ -58,6 +58,7 @@ const TYPES = {
   context_length_exceeded: 'invalid_request_error',
   shutting_down: 'overloaded_error',
   counters_unavailable: 'overloaded_error',
+  store_unavailable: 'overloaded_error',
   internal_error: 'api_error',
   // Admin API codes: never rendered on /v1/messages, mapped for completeness.
   admin_unauthenticated: 'authentication_error',

@@ -6,6 +6,8 @@
  * before counting and policy, so every provider (and a fallback to another) sees all of it.
  */
 import type { ResponseStore } from '../../store/types.js';
+import { storeUnavailable, type StoreAvailability } from '../../store/availability.js';
+import { GatewayError } from '../../errors.js';
 import type { AnsweredBy, ChatSurface, Conversation } from '../surface.js';
 import { expandPrevious, shouldStore, toStored, withExpandedInput } from './conversation.js';
 import { ResponsesStreamEncoder } from './encode-stream.js';
@@ -26,7 +28,10 @@ export interface ResponsesSettings {
   retentionMs: number;
 }
 
-export function createResponsesSurface(store: ResponseStore, settings: ResponsesSettings): ChatSurface<ResponsesWire> {
+/** What stored responses need of the store's degraded mode (storage.on_unavailable). */
+export type ResponsesOutage = Pick<StoreAvailability, 'down' | 'decide' | 'onRecovery'>;
+
+export function createResponsesSurface(store: ResponseStore, settings: ResponsesSettings, outage?: ResponsesOutage): ChatSurface<ResponsesWire> {
   return {
     kind: 'chat',
     name: 'openai-responses',
@@ -39,7 +44,7 @@ export function createResponsesSurface(store: ResponseStore, settings: Responses
       observe: observeNative,
       observeStream: (target) => new ResponsesStreamObserver(target),
     },
-    conversation: new StoredConversations(store, settings),
+    conversation: new StoredConversations(store, settings, outage),
     renderCompletion: (completion, wire) => renderCompletion(completion, wire),
     streamEncoder: (wire) => new ResponsesStreamEncoder(wire),
     renderError,
@@ -48,21 +53,36 @@ export function createResponsesSurface(store: ResponseStore, settings: Responses
 
 type Json = Record<string, unknown>;
 
+/** Responses answered while the store was down and kept in memory for it (storage.on_unavailable open), at most. */
+const MAX_UNWRITTEN = 10_000;
+
 /**
  * The gateway's stored conversations. A saved response is readable at once in this process
  * (kept in `recent` until its write lands), so a client that continues a conversation the moment
- * its answer ends never races the store.
+ * its answer ends never races the store. While the store is unreachable (storage.on_unavailable
+ * `open`) a response that could not be written stays in `recent` — readable on this replica —
+ * and is written when the store answers again; `closed` refuses requests that ask to be stored.
  */
 class StoredConversations implements Conversation<ResponsesWire> {
   private readonly recent = new Map<string, ReturnType<typeof toStored>>();
+  /** Keys of `recent` whose write failed because the store was down: written on recovery. */
+  private readonly unwritten = new Set<string>();
 
   constructor(
     private readonly store: ResponseStore,
     private readonly settings: ResponsesSettings,
-  ) {}
+    private readonly outage?: ResponsesOutage,
+  ) {
+    outage?.onRecovery(() => this.writeUnwritten());
+  }
 
   continues(wire: ResponsesWire): boolean {
     return typeof (wire as Json).previous_response_id === 'string';
+  }
+
+  checkStorable(wire: ResponsesWire): void {
+    if (!this.outage?.down || !shouldStore(wire, this.settings.store)) return;
+    if (!this.outage.decide('responses', this.unwritten.size < MAX_UNWRITTEN)) throw storeUnavailable('Storing this response (send `store: false` to be answered without it)');
   }
 
   async load(wire: ResponsesWire, tenantId: string): Promise<ResponsesWire> {
@@ -81,9 +101,28 @@ class StoredConversations implements Conversation<ResponsesWire> {
     const stored = toStored(response, wire, { ...by, inputItems, retentionMs: this.settings.retentionMs, now: Date.now() });
     const key = `${by.tenantId}\u0000${stored.id}`;
     this.recent.set(key, stored);
-    void this.store
-      .put(by.tenantId, stored)
-      .catch(() => undefined)
-      .finally(() => this.recent.delete(key));
+    this.write(key, stored);
+  }
+
+  private write(key: string, stored: ReturnType<typeof toStored>): void {
+    void this.store.put(stored.tenantId, stored).then(
+      () => {
+        this.unwritten.delete(key);
+        this.recent.delete(key);
+      },
+      (err: unknown) => {
+        // Store down: kept (bounded) until it answers again; any other failure drops it, as before.
+        if (this.outage && err instanceof GatewayError && err.code === 'store_unavailable' && this.unwritten.size < MAX_UNWRITTEN) this.unwritten.add(key);
+        else this.recent.delete(key);
+      },
+    );
+  }
+
+  private writeUnwritten(): void {
+    for (const key of this.unwritten) {
+      const stored = this.recent.get(key);
+      if (stored) this.write(key, stored);
+      else this.unwritten.delete(key);
+    }
   }
 }
