@@ -11,6 +11,7 @@ import type { AuditWriter } from './audit/writer.js';
 import type { Admission } from './store/admission.js';
 import type { ResponseStore, Stores } from './store/types.js';
 import { adminApi } from './routes/admin/index.js';
+import { consoleRoutes } from './admin/console-static.js';
 import { auditRoutes } from './routes/admin/audit.js';
 import { policyRoutes } from './routes/admin/policies.js';
 import { reviewRoutes } from './routes/admin/reviews.js';
@@ -190,6 +191,7 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
   modelsRoute(app, pipeline, config);
   healthRoutes(app, deps, edge);
   adminApi(app, deps, edge, [reviewRoutes, spendRoutes, policyRoutes, auditRoutes]);
+  consoleRoutes(app);
 
   app.setErrorHandler((err, request, reply) => {
     const gw = fromFastifyError(err);

@@ -1,0 +1,129 @@
+/** Spend by tenant, team, agent or model; budgets as bars; the budget alert history. */
+import { useId, useState } from 'react';
+import { admin, formatTime, formatUsd, type Budget, type List, type SpendRow } from '../api';
+import { BudgetBar } from '../components/charts';
+import { Show, useAsync } from '../components/states';
+import { usePageTitle } from '../router';
+
+const GROUPS = ['tenant', 'team', 'agent', 'model'] as const;
+const RANGES = [
+  { value: '24h', label: 'Last 24 hours', ms: 86_400_000 },
+  { value: '7d', label: 'Last 7 days', ms: 7 * 86_400_000 },
+  { value: '30d', label: 'Last 30 days', ms: 30 * 86_400_000 },
+];
+
+function rowLabel(r: SpendRow, group: string): string {
+  const v = r.key ?? r.group ?? r[group] ?? r[`${group}_id`];
+  return v === null || v === undefined || v === '' ? '(none)' : String(v);
+}
+
+function rowCost(r: SpendRow): number {
+  return Number(r.cost_usd ?? r.spend_usd ?? r.spent_usd ?? 0);
+}
+
+export function SpendPage() {
+  usePageTitle('Spend');
+  const [group, setGroup] = useState<(typeof GROUPS)[number]>('tenant');
+  const [range, setRange] = useState('7d');
+  const from = new Date(Date.now() - RANGES.find((r) => r.value === range)!.ms).toISOString().slice(0, 13);
+  const spend = useAsync((signal) => admin<List<SpendRow>>('/spend', { query: { group_by: group, from: `${from}:00:00.000Z` }, signal }), [group, from]);
+  const budgets = useAsync((signal) => admin<List<Budget>>('/budgets', { signal }), []);
+  const alerts = useAsync((signal) => admin<List<Record<string, unknown>>>('/alerts', { signal }), []);
+  const groupId = useId();
+  const rangeId = useId();
+  return (
+    <section aria-labelledby="page-title">
+      <div className="page-head">
+        <h1 id="page-title" tabIndex={-1}>
+          Spend
+        </h1>
+        <div className="field inline">
+          <label htmlFor={groupId}>Group by</label>
+          <select id={groupId} value={group} onChange={(e) => setGroup(e.target.value as (typeof GROUPS)[number])}>
+            {GROUPS.map((g) => (
+              <option key={g} value={g}>
+                {g}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className="field inline">
+          <label htmlFor={rangeId}>Period</label>
+          <select id={rangeId} value={range} onChange={(e) => setRange(e.target.value)}>
+            {RANGES.map((r) => (
+              <option key={r.value} value={r.value}>
+                {r.label}
+              </option>
+            ))}
+          </select>
+        </div>
+      </div>
+      <h2>Spend by {group}</h2>
+      <Show state={spend} isEmpty={(l) => l.data.length === 0} empty={<p>No spend in this period.</p>}>
+        {(l) => {
+          const max = Math.max(...l.data.map(rowCost), 0);
+          return (
+            <div className="table-wrap">
+              <table className="table">
+                <thead>
+                  <tr>
+                    <th scope="col">{group}</th>
+                    <th scope="col">Requests</th>
+                    <th scope="col">Cost</th>
+                    <th scope="col" className="bar-col">
+                      <span className="visually-hidden">Share of the largest</span>
+                    </th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {l.data.map((r, i) => (
+                    <tr key={i}>
+                      <th scope="row">{rowLabel(r, group)}</th>
+                      <td>{r.requests ?? '—'}</td>
+                      <td>{formatUsd(rowCost(r))}</td>
+                      <td className="bar-col" aria-hidden="true">
+                        <div className="bar thin">
+                          <div className="bar-fill bar-ok" ref={(el) => el?.style.setProperty('width', `${max ? (rowCost(r) / max) * 100 : 0}%`)} />
+                        </div>
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          );
+        }}
+      </Show>
+      <h2>Budgets</h2>
+      <Show state={budgets} isEmpty={(l) => l.data.length === 0} empty={<p>No budgets are configured.</p>}>
+        {(l) => (
+          <div className="budgets">
+            {l.data.map((b) => (
+              <BudgetBar
+                key={`${b.scope}-${b.period ?? ''}`}
+                label={`${b.scope}${b.period ? ` (${b.period})` : ''}`}
+                spent={Number(b.spent_usd ?? b.spent ?? 0)}
+                reserved={Number(b.reserved_usd ?? b.reserved ?? 0)}
+                limit={b.limit_usd ?? b.limit ?? null}
+                format={formatUsd}
+              />
+            ))}
+          </div>
+        )}
+      </Show>
+      <h2>Alert history</h2>
+      <Show state={alerts} isEmpty={(l) => l.data.length === 0} empty={<p>No budget alerts have fired.</p>}>
+        {(l) => (
+          <ul className="alerts">
+            {l.data.map((a, i) => (
+              <li key={i}>
+                <time>{formatTime((a.at ?? a.sent_at ?? a.created_at ?? a.time) as string)}</time> — <strong>{String(a.scope ?? a.tenant ?? '')}</strong> {String(a.message ?? a.kind ?? '')}
+                {typeof a.threshold === 'number' ? ` (${Math.round(a.threshold * 100)} %)` : ''}
+              </li>
+            ))}
+          </ul>
+        )}
+      </Show>
+    </section>
+  );
+}

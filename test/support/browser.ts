@@ -1,0 +1,90 @@
+/**
+ * Debian's Chromium driven by playwright-core for the console's end-to-end tests: the path
+ * comes from CHROMIUM_PATH or /usr/bin/chromium. Without it the tests skip with a message, except
+ * under CI=true, where a missing browser is a failure (CI installs it: see .ci/run).
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const HAVE_CHROMIUM = existsSync(CHROMIUM);
+export const MUST_RUN = process.env.CI === 'true';
+export const SCREENSHOTS = fileURLToPath(new URL('../../test-results/console', import.meta.url));
+
+export const LAPTOP = { width: 1280, height: 800 };
+export const PHONE = { width: 390, height: 844 };
+
+if (!HAVE_CHROMIUM && !MUST_RUN) {
+  console.warn(`[e2e] Chromium not found at ${CHROMIUM}: the console end-to-end tests are skipped. Install it (apt-get install chromium) or set CHROMIUM_PATH.`);
+}
+
+export async function launchChromium(): Promise<Browser> {
+  if (!HAVE_CHROMIUM) throw new Error(`Chromium is required (CI=true) but was not found at ${CHROMIUM}: install it with apt-get install chromium, or set CHROMIUM_PATH.`);
+  // --no-sandbox: CI containers run as root, where Chromium's sandbox cannot start.
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+}
+
+/** Saves a full-page screenshot as test-results/console/<name>-<width>.png. */
+export async function screenshot(page: Page, name: string): Promise<string> {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  const path = join(SCREENSHOTS, `${name}-${page.viewportSize()?.width ?? 0}.png`);
+  await page.screenshot({ path, fullPage: true });
+  return path;
+}
+
+export interface A11yProblem {
+  rule: string;
+  element: string;
+}
+
+/**
+ * A basic accessibility check run in the page: every form control has an accessible name (a
+ * label, aria-label or aria-labelledby), every button and link has a name, ids are unique,
+ * images have alt text, the page has one h1 and a lang, and nothing is focusable with a positive
+ * tabindex (which breaks focus order). Returns the problems found.
+ */
+export async function accessibilityProblems(page: Page): Promise<A11yProblem[]> {
+  return page.evaluate(() => {
+    const problems: { rule: string; element: string }[] = [];
+    const describe = (el: Element) => el.outerHTML.slice(0, 160);
+    const visible = (el: Element) => {
+      const style = getComputedStyle(el);
+      return style.display !== 'none' && style.visibility !== 'hidden' && !(el as HTMLElement).closest('[hidden]');
+    };
+    const textOf = (id: string) => document.getElementById(id)?.textContent?.trim() ?? '';
+    const nameOf = (el: Element): string => {
+      const aria = el.getAttribute('aria-label')?.trim();
+      if (aria) return aria;
+      const by = el.getAttribute('aria-labelledby');
+      if (by) return by.split(/\s+/).map(textOf).join(' ').trim();
+      if (el instanceof HTMLInputElement || el instanceof HTMLSelectElement || el instanceof HTMLTextAreaElement) {
+        const labels = Array.from(el.labels ?? []).map((l) => l.textContent?.trim() ?? '');
+        if (labels.join('')) return labels.join(' ');
+        return el.getAttribute('title')?.trim() ?? '';
+      }
+      return (el.textContent ?? '').trim() || el.getAttribute('title')?.trim() || '';
+    };
+    for (const el of Array.from(document.querySelectorAll('input:not([type=hidden]), select, textarea'))) {
+      if (visible(el) && !nameOf(el)) problems.push({ rule: 'control has no label', element: describe(el) });
+    }
+    for (const el of Array.from(document.querySelectorAll('button, a[href], [role=button]'))) {
+      if (visible(el) && !nameOf(el)) problems.push({ rule: 'button or link has no name', element: describe(el) });
+    }
+    const seen = new Map<string, number>();
+    for (const el of Array.from(document.querySelectorAll('[id]'))) seen.set(el.id, (seen.get(el.id) ?? 0) + 1);
+    for (const [id, n] of seen) if (n > 1) problems.push({ rule: 'duplicate id', element: id });
+    for (const el of Array.from(document.querySelectorAll('img'))) if (!el.hasAttribute('alt')) problems.push({ rule: 'image without alt', element: describe(el) });
+    for (const el of Array.from(document.querySelectorAll('[tabindex]'))) if (Number(el.getAttribute('tabindex')) > 0) problems.push({ rule: 'positive tabindex', element: describe(el) });
+    if (document.querySelectorAll('h1').length !== 1) problems.push({ rule: 'page needs exactly one h1', element: String(document.querySelectorAll('h1').length) });
+    if (!document.documentElement.lang) problems.push({ rule: 'html has no lang', element: 'html' });
+    for (const el of Array.from(document.querySelectorAll('[aria-describedby], [aria-controls]'))) {
+      for (const attr of ['aria-describedby', 'aria-controls']) {
+        const ids = el.getAttribute(attr);
+        if (ids) for (const id of ids.split(/\s+/)) if (!document.getElementById(id) && attr === 'aria-describedby') problems.push({ rule: `${attr} points at a missing id`, element: describe(el) });
+      }
+    }
+    return problems;
+  });
+}
