@@ -43,18 +43,22 @@ export interface A11yProblem {
  * A basic accessibility check run in the page: every form control has an accessible name (a
  * label, aria-label or aria-labelledby), every button and link has a name, ids are unique,
  * images have alt text, the page has one h1 and a lang, and nothing is focusable with a positive
- * tabindex (which breaks focus order). Returns the problems found.
+ * tabindex (which breaks focus order), and the page does not scroll sideways. Returns the problems found.
  */
 export async function accessibilityProblems(page: Page): Promise<A11yProblem[]> {
-  return page.evaluate(() => {
-    const problems: { rule: string; element: string }[] = [];
-    const describe = (el: Element) => el.outerHTML.slice(0, 160);
-    const visible = (el: Element) => {
+  // A string, not a function: the test transform may wrap functions in helpers the page lacks.
+  return page.evaluate(A11Y_CHECK) as Promise<A11yProblem[]>;
+}
+
+const A11Y_CHECK = String.raw`(() => {
+    const problems = [];
+    const describe = (el) => el.outerHTML.slice(0, 160);
+    const visible = (el) => {
       const style = getComputedStyle(el);
-      return style.display !== 'none' && style.visibility !== 'hidden' && !(el as HTMLElement).closest('[hidden]');
+      return style.display !== 'none' && style.visibility !== 'hidden' && !el.closest('[hidden]');
     };
-    const textOf = (id: string) => document.getElementById(id)?.textContent?.trim() ?? '';
-    const nameOf = (el: Element): string => {
+    const textOf = (id) => document.getElementById(id)?.textContent?.trim() ?? '';
+    const nameOf = (el) => {
       const aria = el.getAttribute('aria-label')?.trim();
       if (aria) return aria;
       const by = el.getAttribute('aria-labelledby');
@@ -72,19 +76,21 @@ export async function accessibilityProblems(page: Page): Promise<A11yProblem[]> 
     for (const el of Array.from(document.querySelectorAll('button, a[href], [role=button]'))) {
       if (visible(el) && !nameOf(el)) problems.push({ rule: 'button or link has no name', element: describe(el) });
     }
-    const seen = new Map<string, number>();
+    const seen = new Map();
     for (const el of Array.from(document.querySelectorAll('[id]'))) seen.set(el.id, (seen.get(el.id) ?? 0) + 1);
     for (const [id, n] of seen) if (n > 1) problems.push({ rule: 'duplicate id', element: id });
     for (const el of Array.from(document.querySelectorAll('img'))) if (!el.hasAttribute('alt')) problems.push({ rule: 'image without alt', element: describe(el) });
     for (const el of Array.from(document.querySelectorAll('[tabindex]'))) if (Number(el.getAttribute('tabindex')) > 0) problems.push({ rule: 'positive tabindex', element: describe(el) });
     if (document.querySelectorAll('h1').length !== 1) problems.push({ rule: 'page needs exactly one h1', element: String(document.querySelectorAll('h1').length) });
+    // Usable at the viewport's width: nothing makes the whole page scroll sideways.
+    if (document.documentElement.scrollWidth > window.innerWidth + 1) problems.push({ rule: 'page scrolls horizontally', element: document.documentElement.scrollWidth + 'px > ' + window.innerWidth + 'px' });
     if (!document.documentElement.lang) problems.push({ rule: 'html has no lang', element: 'html' });
-    for (const el of Array.from(document.querySelectorAll('[aria-describedby], [aria-controls]'))) {
-      for (const attr of ['aria-describedby', 'aria-controls']) {
-        const ids = el.getAttribute(attr);
-        if (ids) for (const id of ids.split(/\s+/)) if (!document.getElementById(id) && attr === 'aria-describedby') problems.push({ rule: `${attr} points at a missing id`, element: describe(el) });
+    for (const el of Array.from(document.querySelectorAll('[aria-describedby], [aria-labelledby]'))) {
+      for (const attr of ['aria-describedby', 'aria-labelledby']) {
+        for (const id of (el.getAttribute(attr) || '').split(/\s+/).filter(Boolean)) {
+          if (!document.getElementById(id)) problems.push({ rule: attr + ' points at a missing id', element: describe(el) });
+        }
       }
     }
     return problems;
-  });
-}
+})()`;

@@ -39,7 +39,7 @@ export function LineChart({ title, labels, series, format = (n) => String(n) }: 
           </li>
         ))}
       </ul>
-      <svg viewBox={`0 0 ${W} ${H}`} aria-hidden="true" focusable="false" preserveAspectRatio="none">
+      <svg viewBox={`0 0 ${W} ${H}`} aria-hidden="true" focusable="false">
         {ticks.map((t) => (
           <g key={t}>
             <line className="grid" x1={PAD.left} x2={W - PAD.right} y1={y(t)} y2={y(t)} />
@@ -68,7 +68,9 @@ export function LineChart({ title, labels, series, format = (n) => String(n) }: 
             .map((r, i) => (r.length === 1 ? <circle key={`${s.name}${i}`} className={`line ${s.className}`} cx={r[0]!.split(',')[0]} cy={r[0]!.split(',')[1]} r={2.5} /> : <polyline key={`${s.name}${i}`} className={`line ${s.className}`} points={r.join(' ')} />));
         })}
       </svg>
-      <table className="visually-hidden">
+      {/* A table cannot be shrunk below its content: the wrapper hides it. */}
+      <div className="visually-hidden">
+      <table>
         <caption>{title}</caption>
         <thead>
           <tr>
@@ -91,6 +93,7 @@ export function LineChart({ title, labels, series, format = (n) => String(n) }: 
           ))}
         </tbody>
       </table>
+      </div>
     </figure>
   );
 }

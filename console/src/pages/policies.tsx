@@ -52,7 +52,7 @@ export function PoliciesPage() {
       <Show state={list} isEmpty={(l) => l.data.length === 0} empty={<p>No policies are defined.</p>}>
         {(l) => (
           <>
-            <div className="field inline">
+            <div className="field inline picker">
               <label htmlFor={selectId}>Policy</label>
               <select id={selectId} value={name ?? ''} onChange={(e) => setName(e.target.value)}>
                 {l.data.map((p) => (

@@ -358,6 +358,7 @@ function RiskBreakdown({ score, factors }: { score: number; factors: unknown[] }
       {factors.length === 0 ? (
         <p className="muted">No risk factors.</p>
       ) : (
+        <div className="table-wrap">
         <table className="table compact">
           <thead>
             <tr>
@@ -381,6 +382,7 @@ function RiskBreakdown({ score, factors }: { score: number; factors: unknown[] }
             })}
           </tbody>
         </table>
+        </div>
       )}
     </>
   );

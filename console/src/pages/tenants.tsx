@@ -59,7 +59,7 @@ export function TenantsPage() {
       <Show state={tenants} isEmpty={(l) => l.data.length === 0} empty={<p>No tenants yet. Declare them in the configuration file or create one through the admin API.</p>}>
         {(l) => (
           <>
-            <div className="field inline">
+            <div className="field inline picker">
               <label htmlFor={tenantSelect}>Tenant</label>
               <select id={tenantSelect} value={tenant ?? ''} onChange={(e) => setTenant(e.target.value)}>
                 {l.data.map((t) => (
@@ -336,14 +336,14 @@ function KeyTable({ keys, onChanged }: { keys: Key[]; onChanged: () => void }) {
                   <td>{k.expires_at ? formatTime(k.expires_at) : 'never'}</td>
                   <td className="row-actions">
                     {k.managed_by !== 'file' && !revoked && (
-                      <>
+                      <div>
                         <button type="button" className="secondary small" onClick={() => act(k, 'rotate')} aria-label={`Rotate key ${k.id}`}>
                           Rotate
                         </button>
                         <button type="button" className="danger small" onClick={() => act(k, 'revoke')} aria-label={`Revoke key ${k.id}`}>
                           Revoke
                         </button>
-                      </>
+                      </div>
                     )}
                   </td>
                 </tr>
