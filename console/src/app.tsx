@@ -79,7 +79,9 @@ export function App() {
         onSignedIn={(s) => {
           setCsrfToken(s.csrf_token);
           setSession(s);
-          navigate(home(s.principal.role), { replace: true });
+          // Back where the user was (a deep link, or the page whose session expired), if their role may see it.
+          const here = PAGES.find((p) => path === p.path || path.startsWith(`${p.path}/`));
+          if (!here || !here.roles.includes(s.principal.role)) navigate(home(s.principal.role), { replace: true });
         }}
       />
     );

@@ -18,6 +18,10 @@ interface Provider {
   managed_by?: 'file' | 'api';
   [k: string]: unknown;
 }
+function ManagedBy({ by }: { by?: string }) {
+  return by ? <span className={`badge${by === 'api' ? ' badge-api' : ''}`}>{by}</span> : null;
+}
+
 interface Model {
   name?: string;
   id?: string;
@@ -28,59 +32,84 @@ interface Model {
   managed_by?: 'file' | 'api';
 }
 
-function circuitOf(p: Provider): string {
-  if (typeof p.circuit === 'string') return p.circuit;
-  return p.circuit?.state ?? p.circuit_state ?? 'unknown';
+/** GET /health: every provider with the circuit state of each of its deployments. */
+interface Health {
+  status: string;
+  providers: { name: string; type: string; deployments: { id: string; circuit: string; in_flight: number; queued: number; opened: number }[] }[];
 }
 
 export function ProvidersPage() {
   usePageTitle('Providers');
   const session = useSession();
   const admin_ = canWrite(session);
-  const providers = useAsync((signal) => admin<List<Provider>>('/providers', { signal }), []);
+  // Circuit states come from /health (admins and auditors); what is configured from /providers (admins).
+  const health = useAsync((signal) => admin<Health>('/health', { signal }), []);
+  const providers = useAsync((signal) => (admin_ ? admin<List<Provider>>('/providers', { signal }) : Promise.resolve({ object: 'list' as const, data: [] })), [admin_]);
   const models = useAsync((signal) => admin<List<Model>>('/models', { signal }), []);
+  const configured = new Map((providers.data?.data ?? []).map((p) => [p.name, p]));
   return (
     <section aria-labelledby="page-title">
       <div className="page-head">
         <h1 id="page-title" tabIndex={-1}>
           Providers
         </h1>
-        <button type="button" className="secondary" onClick={providers.reload}>
+        <button
+          type="button"
+          className="secondary"
+          onClick={() => {
+            health.reload();
+            providers.reload();
+          }}
+        >
           Refresh
         </button>
       </div>
-      <Show state={providers} isEmpty={(l) => l.data.length === 0} empty={<p>No providers are configured.</p>}>
-        {(l) => (
+      {providers.error && <ErrorState error={providers.error} retry={providers.reload} />}
+      <Show state={health} isEmpty={(h) => h.providers.length === 0} empty={<p>No providers are configured.</p>}>
+        {(h) => (
           <div className="table-wrap">
             <table className="table">
               <thead>
                 <tr>
                   <th scope="col">Provider</th>
                   <th scope="col">Type</th>
-                  <th scope="col">Circuit</th>
-                  <th scope="col">Credential</th>
-                  {admin_ && (
-                    <th scope="col">
-                      <span className="visually-hidden">Set credential</span>
-                    </th>
-                  )}
+                  <th scope="col">Deployments and circuits</th>
+                  {admin_ && <th scope="col">Credential</th>}
                 </tr>
               </thead>
               <tbody>
-                {l.data.map((p) => {
-                  const c = circuitOf(p);
+                {h.providers.map((hp) => {
+                  const p = configured.get(hp.name);
                   return (
-                    <tr key={p.name}>
+                    <tr key={hp.name}>
                       <th scope="row">
-                        {p.name}
-                        {p.base_url ? <div className="muted small-text">{p.base_url}</div> : null}
+                        {hp.name} <ManagedBy by={p?.managed_by} />
+                        {p?.base_url ? <div className="muted small-text">{p.base_url}</div> : null}
                       </th>
-                      <td>{p.type ?? '—'}</td>
+                      <td>{hp.type}</td>
                       <td>
-                        <span className={`circuit circuit-${c.replace(/[^a-z_-]/gi, '')}`}>{c.replace('_', '-')}</span>
+                        {hp.deployments.length === 0 ? (
+                          <span className="muted">no traffic yet</span>
+                        ) : (
+                          <ul className="deployments">
+                            {hp.deployments.map((d) => (
+                              <li key={d.id}>
+                                <span className={`circuit circuit-${d.circuit.replace(/[^a-z_-]/gi, '')}`}>{d.circuit}</span> {d.id.slice(hp.name.length + 1) || d.id}
+                                <span className="muted small-text">
+                                  {' '}
+                                  · {d.in_flight} in flight, {d.queued} queued{d.opened ? `, opened ${d.opened}×` : ''}
+                                </span>
+                              </li>
+                            ))}
+                          </ul>
+                        )}
                       </td>
-                      <td>{p.credential_set === undefined ? '—' : p.credential_set ? 'set' : 'not set'}</td>
-                      {admin_ && <td>{p.managed_by !== 'file' ? <SetCredential provider={p.name} onSet={providers.reload} /> : <span className="muted">in the file</span>}</td>}
+                      {admin_ && (
+                        <td>
+                          {p?.credential_set === undefined ? '' : p.credential_set ? 'set ' : 'not set '}
+                          {p && p.managed_by !== 'file' ? <SetCredential provider={hp.name} onSet={providers.reload} /> : null}
+                        </td>
+                      )}
                     </tr>
                   );
                 })}
