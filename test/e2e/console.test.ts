@@ -10,7 +10,7 @@
 import OpenAI from 'openai';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai-upstream.js';
+import { FAKE_UPSTREAM_KEY, startFakeOpenAI, type FakeOpenAI } from '../fakes/openai-upstream.js';
 import { accessibilityProblems, HAVE_CHROMIUM, LAPTOP, launchChromium, MUST_RUN, PHONE, screenshot } from '../support/browser.js';
 import { ensureConsoleBuilt } from '../support/console-build.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
@@ -38,7 +38,7 @@ admin:
     - { id: rita, token: "${REVIEWER}", role: reviewer }
     - { id: audrey, token: "${AUDITOR}", role: auditor }
 providers:
-  fake-openai: { type: openai, base_url: "${upstream}", api_key: "sk-upstream-e2e-key-123", circuit_breaker: { enabled: false } }
+  fake-openai: { type: openai, base_url: "${upstream}", api_key: "${FAKE_UPSTREAM_KEY}", circuit_breaker: { enabled: false } }
 models:
   gpt-test: { provider: fake-openai, model: gpt-upstream, retries: 0, price: { input: 2, output: 8 } }
 policies:
@@ -108,6 +108,18 @@ describe.skipIf(!run)('console end to end (Chromium)', () => {
     await browser?.close();
     await gw?.stop();
     await upstream?.close();
+  });
+
+  it('has an accessibility check that finds what it looks for', async () => {
+    // The check used on every page below, shown to catch each kind of problem on a bad page.
+    const bad = await browser.newPage();
+    await bad.setContent('<html><body><p style="color:#aaa">faint</p><input id="x"><input id="x"><button></button><div style="width:2000px">wide</div></body></html>');
+    const rules = (await accessibilityProblems(bad)).map((p) => p.rule);
+    await bad.close();
+    expect(rules).toEqual(
+      expect.arrayContaining(['control has no label', 'button or link has no name', 'duplicate id', 'page needs exactly one h1', 'html has no lang', 'page scrolls horizontally']),
+    );
+    expect(rules.some((r) => r.startsWith('low text contrast'))).toBe(true);
   });
 
   it('refuses a wrong token, then signs in with an admin token', async () => {

@@ -43,7 +43,8 @@ export interface A11yProblem {
  * A basic accessibility check run in the page: every form control has an accessible name (a
  * label, aria-label or aria-labelledby), every button and link has a name, ids are unique,
  * images have alt text, the page has one h1 and a lang, and nothing is focusable with a positive
- * tabindex (which breaks focus order), and the page does not scroll sideways. Returns the problems found.
+ * tabindex (which breaks focus order), text meets WCAG AA contrast, and the page does not scroll
+ * sideways. Returns the problems found.
  */
 export async function accessibilityProblems(page: Page): Promise<A11yProblem[]> {
   // A string, not a function: the test transform may wrap functions in helpers the page lacks.
@@ -82,6 +83,27 @@ const A11Y_CHECK = String.raw`(() => {
     for (const el of Array.from(document.querySelectorAll('img'))) if (!el.hasAttribute('alt')) problems.push({ rule: 'image without alt', element: describe(el) });
     for (const el of Array.from(document.querySelectorAll('[tabindex]'))) if (Number(el.getAttribute('tabindex')) > 0) problems.push({ rule: 'positive tabindex', element: describe(el) });
     if (document.querySelectorAll('h1').length !== 1) problems.push({ rule: 'page needs exactly one h1', element: String(document.querySelectorAll('h1').length) });
+    // Text contrast (WCAG AA): 4.5:1, or 3:1 for large text (24px, or 18.66px bold), against the
+    // first opaque background behind it. Disabled controls are exempt, as WCAG says.
+    const rgb = (c) => { const m = /rgba?\(([\d.]+),\s*([\d.]+),\s*([\d.]+)(?:,\s*([\d.]+))?/.exec(c); return m ? [Number(m[1]), Number(m[2]), Number(m[3]), m[4] === undefined ? 1 : Number(m[4])] : null; };
+    const lum = (c) => { const [r, g, b] = c.slice(0, 3).map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); }); return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+    const backgroundOf = (el) => { for (let e = el; e; e = e.parentElement) { const c = rgb(getComputedStyle(e).backgroundColor); if (c && c[3] >= 0.99) return c; } return [255, 255, 255, 1]; };
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    const checked = new Set();
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      const el = n.parentElement;
+      if (!el || checked.has(el) || !n.textContent.trim() || !visible(el) || el.closest('.visually-hidden, [disabled], svg, option')) continue;
+      checked.add(el);
+      const style = getComputedStyle(el);
+      const fg = rgb(style.color);
+      if (!fg) continue;
+      const bg = backgroundOf(el);
+      const [l1, l2] = [lum(fg), lum(bg)].sort((a, b) => b - a);
+      const ratio = (l1 + 0.05) / (l2 + 0.05);
+      const size = parseFloat(style.fontSize);
+      const large = size >= 24 || (size >= 18.66 && Number(style.fontWeight) >= 700);
+      if (ratio < (large ? 3 : 4.5)) problems.push({ rule: 'low text contrast ' + ratio.toFixed(2) + ':1', element: describe(el) });
+    }
     // Usable at the viewport's width: nothing makes the whole page scroll sideways.
     if (document.documentElement.scrollWidth > window.innerWidth + 1) problems.push({ rule: 'page scrolls horizontally', element: document.documentElement.scrollWidth + 'px > ' + window.innerWidth + 'px' });
     if (!document.documentElement.lang) problems.push({ rule: 'html has no lang', element: 'html' });
