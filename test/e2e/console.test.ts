@@ -87,7 +87,7 @@ async function settled(p: Page, heading: string | RegExp): Promise<void> {
   await p.waitForFunction(() => !document.querySelector('.state-loading'), undefined, { timeout: 10_000 });
 }
 
-describe.skipIf(!run)('console end to end (Chromium)', () => {
+describe.skipIf(!run)('console end to end (Chromium)', { timeout: 90_000 }, () => {
   beforeAll(async () => {
     await ensureConsoleBuilt();
     upstream = await startFakeOpenAI();
