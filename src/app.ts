@@ -14,6 +14,8 @@ import { adminApi } from './routes/admin/index.js';
 import { consoleRoutes } from './admin/console-static.js';
 import { adminApi as adminApiV1 } from './admin/api.js';
 import { healthRoutes as adminHealthRoutes } from './admin/routes/health.js';
+import { ConsoleSessions, sessionResolver } from './admin/sessions.js';
+import { sessionSettings, signinRoutes } from './admin/signin-routes.js';
 import { auditRoutes } from './routes/admin/audit.js';
 import { policyRoutes } from './routes/admin/policies.js';
 import { reviewRoutes } from './routes/admin/reviews.js';
@@ -194,7 +196,10 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
   healthRoutes(app, deps, edge);
   adminApi(app, deps, edge, [reviewRoutes, spendRoutes, policyRoutes, auditRoutes]);
   consoleRoutes(app);
-  adminApiV1(app, deps, edge, { modules: [adminHealthRoutes] });
+  // Console sign-in: sessions in the shared store, read by the admin API as a second resolver.
+  const sessions = new ConsoleSessions(deps.stores.sessions, sessionSettings(config));
+  signinRoutes(app, deps, edge, sessions);
+  adminApiV1(app, deps, edge, { modules: [adminHealthRoutes], resolvers: [sessionResolver(sessions)] });
 
   app.setErrorHandler((err, request, reply) => {
     const gw = fromFastifyError(err);

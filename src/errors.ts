@@ -33,6 +33,10 @@ export const ERROR_CATALOG = {
   admin_unauthenticated: { status: 401, type: 'authentication_error', retryable: false },
   /** Admin API: the principal's role may not do this. */
   admin_forbidden: { status: 403, type: 'permission_error', retryable: false },
+  /** Console session: a write without the session's `x-csrf-token`. */
+  csrf_failed: { status: 403, type: 'permission_error', retryable: false },
+  /** Console sign-in (OpenID Connect) that could not be completed: state, expired login, refused code or ID token. */
+  signin_failed: { status: 401, type: 'authentication_error', retryable: false },
   /** Admin API: the review item was decided (or closed) already. */
   review_already_decided: { status: 409, type: 'invalid_request_error', retryable: false },
   request_timeout: { status: 408, type: 'invalid_request_error', retryable: true },

@@ -31,6 +31,36 @@ export const ByteSize = z
 
 const Id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits, dot, dash or underscore (max 64)');
 
+const ADMIN_ROLES = ['admin', 'reviewer', 'auditor'] as const;
+
+/** Console sessions (cookie `omega_session`), stored server-side in `storage.url`. */
+export const AdminSessionsSchema = z
+  .object({
+    idle_timeout: Duration.default(30 * 60_000).describe('A console session ends after this long without a request.'),
+    absolute_timeout: Duration.default(12 * 3_600_000).describe('A console session ends this long after sign-in, however active.'),
+    cache_ttl: Duration.default(5000).describe("How long a replica trusts a session it has read from the store before reading it again: a sign-out takes effect at once on the replica that served it and within this time on the others."),
+  })
+  .strict()
+  .refine((s) => s.idle_timeout > 0 && s.absolute_timeout > 0, { message: 'timeouts must be positive' })
+  .prefault({})
+  .describe('Console sign-in sessions: the cookie holds a random id, the store only its hash.');
+
+/** OpenID Connect sign-in for the console: who may sign in, with which role and tenant scope. */
+export const AdminOidcSchema = z
+  .object({
+    issuer: z.string().url().describe('The OpenID provider\'s issuer URL (its /.well-known/openid-configuration is read at the first sign-in). Must be https, except on loopback.'),
+    client_id: z.string().min(1).describe('The client id registered at the provider for the console.'),
+    client_secret: z.string().min(1).optional().describe('The client secret (use ${ENV} interpolation). Unset: a public client (PKCE only); then the login and its callback must reach the same replica.'),
+    redirect_uri: z.string().url().describe('Where the provider sends the browser back: https://<gateway>/console/auth/oidc/callback, registered at the provider.'),
+    scopes: z.array(z.string().min(1)).default(['openid', 'profile', 'email']).describe('Scopes requested (`openid` is always added).'),
+    name: z.string().min(1).default('Single sign-on').describe('The label of the sign-in button in the console.'),
+    role_claim: z.string().min(1).default('roles').describe('The claim holding the user\'s roles or groups (a string or a list; a dotted path such as `realm_access.roles` reads a nested claim). Read from the ID token, else from the userinfo endpoint.'),
+    roles: z.record(z.string(), z.enum(ADMIN_ROLES)).default({}).describe('Claim value → console role (`admin`, `reviewer`, `auditor`). A user with several mapped values gets the first of admin, reviewer, auditor.'),
+    default_role: z.enum(ADMIN_ROLES).optional().describe('The role of a user whose claims map to no role. Unset: such users are refused.'),
+    tenant_claim: z.string().min(1).optional().describe('The claim naming the one tenant a user may see (dotted path allowed); the value `*` means all tenants. When set, a user without it is refused. Unset: users see all tenants.'),
+  })
+  .strict();
+
 export const PROVIDER_TYPES = ['openai', 'openai-compatible', 'anthropic', 'gemini', 'cohere', 'azure-openai', 'demo'] as const;
 export type ProviderType = (typeof PROVIDER_TYPES)[number];
 
@@ -279,6 +309,8 @@ export const ConfigSchema = z
           )
           .default([])
           .describe('Bearer tokens for the admin API (/admin/v1, docs/admin-api.md), each with a role and an optional tenant scope; without tokens (or sign-in) the admin API answers 401 to everything.'),
+        sessions: AdminSessionsSchema,
+        oidc: AdminOidcSchema.optional().describe('Console sign-in through an OpenID Connect provider (authorization code with PKCE). Unset: sign-in with admin tokens only.'),
       })
       .strict()
       .prefault({})

@@ -181,6 +181,47 @@ export interface PolicyStore {
   list(name: string): Promise<PolicyVersion[]>;
 }
 
+/** Who a console session belongs to (the admin principal of src/admin/principal.ts, as stored). */
+export interface SessionPrincipal {
+  id: string;
+  kind: 'token' | 'user';
+  role: 'admin' | 'reviewer' | 'auditor';
+  /** null: every tenant. */
+  tenant: string | null;
+  name?: string;
+}
+
+/** A signed-in console session. Times are ms since the epoch. */
+export interface AdminSession {
+  /** sha256 (hex) of the session id; the id itself lives only in the browser's cookie. */
+  idHash: string;
+  principal: SessionPrincipal;
+  createdAt: number;
+  /** The last activity recorded (touch); at most a few tens of seconds behind the real last request. */
+  lastSeenAt: number;
+  /** The session ends here unless touched first (idle timeout); never after `expiresAt`. */
+  idleExpiresAt: number;
+  /** The absolute end, whatever the activity. */
+  expiresAt: number;
+}
+
+/** Server-side console sessions, shared by replicas, so sign-out and expiry hold everywhere. */
+export interface SessionStore {
+  /** Saves a new session; throws when one with the same `idHash` exists. */
+  create(session: AdminSession): Promise<void>;
+  /** The session, unless absent or expired at `now` (idle or absolute). */
+  get(idHash: string, now: number): Promise<AdminSession | undefined>;
+  /**
+   * Records activity: `lastSeenAt = now`, `idleExpiresAt = min(idleExpiresAt, expiresAt)`.
+   * Returns false (changing nothing) when the session is absent or already expired at `now`.
+   */
+  touch(idHash: string, now: number, idleExpiresAt: number): Promise<boolean>;
+  /** Ends a session (sign-out); false when there was none. */
+  delete(idHash: string): Promise<boolean>;
+  /** Removes every session expired at `now` (idle or absolute); returns how many. */
+  purgeExpired(now: number): Promise<number>;
+}
+
 /** Every durable store, opened together from `storage.url`. */
 export interface Stores {
   kind: 'sqlite' | 'postgres';
@@ -190,6 +231,8 @@ export interface Stores {
   policies: PolicyStore;
   reviews: ReviewStore;
   responses: ResponseStore;
+  /** Console sign-in sessions. */
+  sessions: SessionStore;
   /** Throws when the store is unreachable (readiness). */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -9,6 +9,7 @@ import { openPostgresBackend, skipPostgres } from './backends.js';
 import { keyStoreConformance } from './key-store.conformance.js';
 import { policyStoreConformance } from './policy-store.conformance.js';
 import { reviewStoreConformance } from './review-store.conformance.js';
+import { sessionStoreConformance } from './session-store.conformance.js';
 
 describe.skipIf(await skipPostgres())('PostgreSQL stores', () => {
   keyStoreConformance(openPostgresBackend);
@@ -16,4 +17,8 @@ describe.skipIf(await skipPostgres())('PostgreSQL stores', () => {
   auditQueryConformance(openPostgresBackend);
   policyStoreConformance(openPostgresBackend);
   reviewStoreConformance(openPostgresBackend);
+  sessionStoreConformance(async () => {
+    const backend = await openPostgresBackend();
+    return { sessions: backend.stores.sessions, close: () => backend.close() };
+  });
 });

@@ -6,6 +6,7 @@ import { openSqliteBackend } from './backends.js';
 import { keyStoreConformance } from './key-store.conformance.js';
 import { policyStoreConformance } from './policy-store.conformance.js';
 import { reviewStoreConformance } from './review-store.conformance.js';
+import { sessionStoreConformance } from './session-store.conformance.js';
 
 describe('SQLite stores', () => {
   keyStoreConformance(openSqliteBackend);
@@ -13,4 +14,8 @@ describe('SQLite stores', () => {
   auditQueryConformance(openSqliteBackend);
   policyStoreConformance(openSqliteBackend);
   reviewStoreConformance(openSqliteBackend);
+  sessionStoreConformance(async () => {
+    const backend = await openSqliteBackend();
+    return { sessions: backend.stores.sessions, close: () => backend.close() };
+  });
 });

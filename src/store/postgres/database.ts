@@ -6,6 +6,7 @@
 import { Kysely, Migrator, PostgresDialect, type Generated, type Migration } from 'kysely';
 import pg from 'pg';
 import type { StoredRow } from '../../audit/chain.js';
+import type { AdminSessionsTable } from '../sqlite/database.js';
 import { postgresMigrations } from './migrations.js';
 
 export interface PgApiKeysTable {
@@ -71,6 +72,8 @@ export interface PostgresTables {
   review_items: PgReviewItemsTable;
   policy_versions: PgPolicyVersionsTable;
   responses: PgResponsesTable;
+  /** The same columns as SQLite's (epoch ms as bigint). */
+  admin_sessions: AdminSessionsTable;
 }
 
 /** Any fixed 64-bit key: every replica of every version contends for the same one. */

@@ -103,4 +103,22 @@ export const postgresMigrations: Record<string, Migration> = {
       await sql`create index review_items_pending_owner on review_items (status, owner)`.execute(db);
     },
   },
+  '0005_admin_sessions': {
+    async up(db: Kysely<unknown>) {
+      // Console sign-in sessions (as SQLite's 0008): only a hash of the session id.
+      await sql`create table admin_sessions (
+        id_hash text primary key,
+        principal_id text not null,
+        principal_kind text not null,
+        role text not null,
+        tenant text,
+        name text,
+        created_at bigint not null,
+        last_seen_at bigint not null,
+        idle_expires_at bigint not null,
+        expires_at bigint not null
+      )`.execute(db);
+      await sql`create index admin_sessions_expiry on admin_sessions (idle_expires_at)`.execute(db);
+    },
+  },
 };

@@ -7,6 +7,7 @@ import { KyselyKeyStore } from '../key-store.js';
 import { PostgresPolicyStore } from './policy-store.js';
 import { KyselyResponseStore } from '../response-store.js';
 import { KyselyReviewStore } from '../review-store.js';
+import { KyselySessionStore } from '../session-store.js';
 
 export interface PostgresStores extends Stores {
   kind: 'postgres';
@@ -25,6 +26,7 @@ export async function openPostgresStores(url: string, options: PostgresOptions =
     policies: new PostgresPolicyStore(db),
     reviews: new KyselyReviewStore(db, true),
     responses: new KyselyResponseStore(db, true),
+    sessions: new KyselySessionStore(db),
     ping: async () => {
       await sql`select 1`.execute(db);
     },

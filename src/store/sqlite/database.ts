@@ -62,6 +62,22 @@ export interface ResponsesTable {
   response: string;
 }
 
+/** A console session (store/types.ts AdminSession): the principal's fields as columns. */
+export interface AdminSessionsTable {
+  /** sha256 (hex) of the session id; the id itself is never stored. */
+  id_hash: string;
+  principal_id: string;
+  principal_kind: string;
+  role: string;
+  tenant: string | null;
+  name: string | null;
+  created_at: number;
+  last_seen_at: number;
+  /** At or before expires_at: when the session ends unless touched. */
+  idle_expires_at: number;
+  expires_at: number;
+}
+
 /** The embedded store's query handle, for the few callers outside store/ that need its type (tests read the file through it). */
 export type SqliteDb = Kysely<SqliteTables>;
 
@@ -71,6 +87,7 @@ export interface SqliteTables {
   review_items: ReviewItemsTable;
   policy_versions: PolicyVersionsTable;
   responses: ResponsesTable;
+  admin_sessions: AdminSessionsTable;
 }
 
 /** Opens (creating if needed) the SQLite database named by a `sqlite://PATH` URL and migrates it. */

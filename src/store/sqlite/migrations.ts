@@ -145,4 +145,23 @@ export const migrations: Record<string, Migration> = {
       await db.schema.createIndex('review_pending_owner').on('review_items').columns(['status', 'mode', 'owner']).execute();
     },
   },
+  '0008_admin_sessions': {
+    async up(db: Kysely<unknown>) {
+      // Console sign-in sessions: only a hash of the session id; idle_expires_at (<= expires_at) says when one ends.
+      await db.schema
+        .createTable('admin_sessions')
+        .addColumn('id_hash', 'text', (c) => c.primaryKey())
+        .addColumn('principal_id', 'text', (c) => c.notNull())
+        .addColumn('principal_kind', 'text', (c) => c.notNull())
+        .addColumn('role', 'text', (c) => c.notNull())
+        .addColumn('tenant', 'text')
+        .addColumn('name', 'text')
+        .addColumn('created_at', 'integer', (c) => c.notNull())
+        .addColumn('last_seen_at', 'integer', (c) => c.notNull())
+        .addColumn('idle_expires_at', 'integer', (c) => c.notNull())
+        .addColumn('expires_at', 'integer', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('admin_sessions_expiry').on('admin_sessions').column('idle_expires_at').execute();
+    },
+  },
 };

@@ -7,6 +7,7 @@ import { KyselyKeyStore } from '../key-store.js';
 import { SqlitePolicyStore } from './policy-store.js';
 import { KyselyResponseStore } from '../response-store.js';
 import { KyselyReviewStore } from '../review-store.js';
+import { KyselySessionStore } from '../session-store.js';
 
 export interface SqliteStores extends Stores {
   kind: 'sqlite';
@@ -27,6 +28,7 @@ export async function openSqliteStores(url: string, synchronous: 'NORMAL' | 'FUL
       policies: new SqlitePolicyStore(db),
       reviews: new KyselyReviewStore(db, false),
       responses: new KyselyResponseStore(db, false),
+      sessions: new KyselySessionStore(db),
       ping: async () => {
         await sql`select 1`.execute(db);
       },

@@ -17,6 +17,8 @@ describe('renderError: every catalog code in Anthropic shape', () => {
     too_many_auth_failures: [429, 'rate_limit_error'],
     admin_unauthenticated: [401, 'authentication_error'],
     admin_forbidden: [403, 'permission_error'],
+    csrf_failed: [403, 'permission_error'],
+    signin_failed: [401, 'authentication_error'],
     review_already_decided: [409, 'invalid_request_error'],
     request_timeout: [408, 'invalid_request_error'],
     uri_too_long: [414, 'invalid_request_error'],

@@ -63,6 +63,8 @@ const TYPES = {
   admin_unauthenticated: 'authentication_error',
   admin_forbidden: 'permission_error',
   review_already_decided: 'invalid_request_error',
+  csrf_failed: 'permission_error',
+  signin_failed: 'authentication_error',
 } as const satisfies Record<ErrorCode, AnthropicErrorType>;
 
 /** Statuses of an upstream's refusal passed through (upstream_rejected keeps the provider's status). */
