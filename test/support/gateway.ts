@@ -25,12 +25,13 @@ export interface TestGateway extends RunningGateway {
   stop(): Promise<void>;
 }
 
-export async function startTestGateway(yaml: string, env: Record<string, string> = {}): Promise<TestGateway> {
+/** `port`: listen there instead of on a free port (a test whose config must name the gateway's own URL, e.g. an OIDC redirect). */
+export async function startTestGateway(yaml: string, env: Record<string, string> = {}, options: { port?: number } = {}): Promise<TestGateway> {
   const dir = mkdtempSync(join(tmpdir(), 'omega-test-'));
   const text = yaml.replaceAll('${DATA_DIR}', dir);
   writeFileSync(join(dir, 'omega.yaml'), text);
   const config = parseConfigText(text, join(dir, 'omega.yaml'), env);
-  const gateway = await startGateway({ config, port: 0, host: '127.0.0.1', logger: pino({ level: process.env.OMEGA_TEST_LOG ?? 'silent' }) });
+  const gateway = await startGateway({ config, port: options.port ?? 0, host: '127.0.0.1', logger: pino({ level: process.env.OMEGA_TEST_LOG ?? 'silent' }) });
   const auditRecords = async () => {
     await gateway.audit.flush();
     const records: AuditRecord[] = [];
