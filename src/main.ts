@@ -184,6 +184,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     alerts,
     reviews,
     policySync,
+    signals,
     audit,
     stores,
     identity,

@@ -222,7 +222,7 @@ describe.skipIf(!run)('console end to end (Chromium)', { timeout: 90_000 }, () =
 
     const answer = await ask(secret, 'Hello from the new agent.');
     expect(answer.choices[0]!.message.content).toBeTruthy();
-    const record = (await gw.auditRecords()).findLast((r) => r.agent_id === 'e2e-agent');
+    const record = (await gw.auditRecords()).filter((r) => r.agent_id === 'e2e-agent').at(-1);
     expect(record?.tenant_id).toBe('acme');
     // Shown once: after dismissing, the page has no trace of it.
     await page.getByRole('button', { name: 'I have stored it' }).click();

@@ -121,4 +121,12 @@ export const postgresMigrations: Record<string, Migration> = {
       await sql`create index admin_sessions_expiry on admin_sessions (idle_expires_at)`.execute(db);
     },
   },
+  '0005_audit_latency': {
+    async up(db: Kysely<unknown>) {
+      // The admin overview's latency percentiles are computed in SQL from this column; admin queries filter by kind and time.
+      await sql`alter table audit_records add column total_latency_ms double precision`.execute(db);
+      await sql`update audit_records set total_latency_ms = (record::jsonb ->> 'total_latency_ms')::double precision where kind <> 'retention'`.execute(db);
+      await sql`create index audit_kind_time on audit_records (kind, received_at)`.execute(db);
+    },
+  },
 };

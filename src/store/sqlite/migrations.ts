@@ -164,4 +164,12 @@ export const migrations: Record<string, Migration> = {
       await db.schema.createIndex('admin_sessions_expiry').on('admin_sessions').column('idle_expires_at').execute();
     },
   },
+  '0008_audit_latency': {
+    async up(db: Kysely<unknown>) {
+      // The admin overview's latency percentiles are computed in SQL from this column; admin queries filter by kind and time.
+      await sql`alter table audit_records add column total_latency_ms real`.execute(db);
+      await sql`update audit_records set total_latency_ms = json_extract(record, '$.total_latency_ms') where kind != 'retention'`.execute(db);
+      await db.schema.createIndex('audit_kind_time').on('audit_records').columns(['kind', 'received_at']).execute();
+    },
+  },
 };
