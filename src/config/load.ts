@@ -85,6 +85,10 @@ export function parseConfigText(text: string, source = '<inline>', env: Env = pr
     if (m.path[0] === 'providers' && m.path[2] === 'api_key') missingCredentials[String(m.path[1])] = m.name;
   }
   const problems = crossCheck(config).map(({ path, message }) => `${where(path)}: ${message}`);
+  // An OIDC client secret from an unset variable would silently turn the console's client public.
+  for (const m of missingVars) {
+    if (formatPath(m.path) === 'admin.oidc.client_secret') problems.push(`${where(m.path)}: environment variable ${m.name} is not set`);
+  }
   if (problems.length > 0) throw new ConfigError(source, problems);
 
   const version = createHash('sha256').update(text).digest('hex').slice(0, 12);
