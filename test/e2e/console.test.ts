@@ -125,7 +125,6 @@ describe.skipIf(!run)('console end to end (Chromium)', { timeout: 90_000 }, () =
   it('refuses a wrong token, then signs in with an admin token', async () => {
     await page.goto(`${gw.url}/console/`);
     await settled(page, 'Sign in to OmegaEngine');
-    await screenshot(page, 'sign-in');
     await page.getByLabel('Admin token').fill('adm_not_a_real_token_0123456789');
     await page.getByRole('button', { name: 'Sign in with token' }).click();
     await expect.poll(() => page.getByRole('alert').first().textContent()).toMatch(/token/i);
@@ -300,6 +299,17 @@ describe.skipIf(!run)('console end to end (Chromium)', { timeout: 90_000 }, () =
       ['providers', 'Providers'],
     ];
     const problems: Record<string, unknown> = {};
+    // The sign-in page, as a signed-out visitor sees it.
+    for (const viewport of [LAPTOP, PHONE]) {
+      const visitor = await browser.newContext({ viewport });
+      const p = await visitor.newPage();
+      await p.goto(`${gw.url}/console/`);
+      await settled(p, 'Sign in to OmegaEngine');
+      await screenshot(p, 'sign-in');
+      const found = await accessibilityProblems(p);
+      if (found.length) problems[`sign-in@${viewport.width}`] = found;
+      await visitor.close();
+    }
     for (const viewport of [LAPTOP, PHONE]) {
       await page.setViewportSize(viewport);
       for (const [path, heading] of pages) {
