@@ -59,7 +59,13 @@ export function ReviewsPage({ selected }: { selected: string | null }) {
     load();
   }, [load]);
 
+  const [arrivals, setArrivals] = useState('');
   const live = useReviewEvents((item, kind) => {
+    if (kind === 'created' && item.status === status) {
+      const v = reviewView(item);
+      // Announced to screen readers; sighted reviewers see it at the top of the list.
+      setArrivals(`New item waiting for review: ${v.tenant} / ${v.agent || '—'}, risk ${v.riskScore.toFixed(2)}.`);
+    }
     setItems((current) => {
       if (!current) return current;
       const without = current.filter((i) => i.id !== item.id);
@@ -148,6 +154,9 @@ export function ReviewsPage({ selected }: { selected: string | null }) {
           Keyboard shortcuts
         </button>
       </div>
+      <p className="visually-hidden" role="status" aria-live="polite">
+        {arrivals}
+      </p>
       {help && <ShortcutHelp onClose={() => setHelp(false)} />}
       {notice && <Notice kind={notice.kind}>{notice.text}</Notice>}
       <div className="split">
