@@ -186,15 +186,16 @@ export function reviewView(item: ReviewItem) {
 
 export type AuditRecord = Record<string, unknown> & { decision_id: string };
 
+/** GET /spend rows: the group's columns (tenant_id; team_id, agent_id within it; or model) and sums. */
 export interface SpendRow {
-  key?: string;
-  group?: string;
-  tenant?: string;
-  team?: string;
-  agent?: string;
-  model?: string;
-  cost_usd?: number;
+  tenant_id?: string | null;
+  team_id?: string | null;
+  agent_id?: string | null;
+  model?: string | null;
   requests?: number;
+  input_tokens?: number;
+  output_tokens?: number;
+  cost_usd?: number;
   [k: string]: unknown;
 }
 

@@ -12,9 +12,11 @@ const RANGES = [
   { value: '30d', label: 'Last 30 days', ms: 30 * 86_400_000 },
 ];
 
+/** A team or agent is named within its tenant (and team): acme / research / bot. */
 function rowLabel(r: SpendRow, group: string): string {
-  const v = r.key ?? r.group ?? r[group] ?? r[`${group}_id`];
-  return v === null || v === undefined || v === '' ? '(none)' : String(v);
+  const parts = group === 'model' ? [r.model] : group === 'tenant' ? [r.tenant_id] : group === 'team' ? [r.tenant_id, r.team_id] : [r.tenant_id, r.team_id, r.agent_id];
+  const known = parts.map((p) => (p === null || p === undefined || p === '' ? '(none)' : String(p)));
+  return known.join(' / ');
 }
 
 function rowCost(r: SpendRow): number {
@@ -69,6 +71,7 @@ export function SpendPage() {
                   <tr>
                     <th scope="col">{group}</th>
                     <th scope="col">Requests</th>
+                    <th scope="col">Tokens in / out</th>
                     <th scope="col">Cost</th>
                     <th scope="col" className="bar-col">
                       <span className="visually-hidden">Share of the largest</span>
@@ -80,6 +83,9 @@ export function SpendPage() {
                     <tr key={i}>
                       <th scope="row">{rowLabel(r, group)}</th>
                       <td>{r.requests ?? '—'}</td>
+                      <td>
+                        {typeof r.input_tokens === 'number' ? r.input_tokens.toLocaleString() : '—'} / {typeof r.output_tokens === 'number' ? r.output_tokens.toLocaleString() : '—'}
+                      </td>
                       <td>{formatUsd(rowCost(r))}</td>
                       <td className="bar-col" aria-hidden="true">
                         <div className="bar thin">
