@@ -12,8 +12,14 @@ import type { Admission } from './store/admission.js';
 import type { ResponseStore, SignalBus, Stores } from './store/types.js';
 import { adminApi } from './routes/admin/index.js';
 import { consoleRoutes } from './admin/console-static.js';
-import { adminApi as adminApiV1 } from './admin/api.js';
-import { healthRoutes as adminHealthRoutes } from './admin/routes/health.js';
+import { adminApi as adminApiV1, type AdminModule } from './admin/api.js';
+import type { PrincipalResolver } from './admin/principal.js';
+import { auditRoutes as adminAudit } from './admin/routes/audit.js';
+import { healthRoutes as adminHealth } from './admin/routes/health.js';
+import { overviewRoutes as adminOverview } from './admin/routes/overview.js';
+import { policyRoutes as adminPolicies } from './admin/routes/policies.js';
+import { reviewRoutes as adminReviews } from './admin/routes/reviews.js';
+import { spendRoutes as adminSpend } from './admin/routes/spend.js';
 import { ConsoleSessions, sessionResolver } from './admin/sessions.js';
 import { sessionSettings, signinRoutes } from './admin/signin-routes.js';
 import { auditRoutes } from './routes/admin/audit.js';
@@ -90,7 +96,14 @@ declare module 'fastify' {
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-export function buildApp(deps: GatewayDeps): FastifyInstance {
+/** What other parts of the admin surface plug in (runtime configuration routes, console sign-in). */
+export interface AppOptions {
+  adminModules?: AdminModule[];
+  /** Tried after admin tokens (e.g. the console's session cookie). */
+  adminResolvers?: PrincipalResolver[];
+}
+
+export function buildApp(deps: GatewayDeps, options: AppOptions = {}): FastifyInstance {
   const { config } = deps;
   const server = config.server;
   // Throttle and refusal sampling, shared by the hooks below, the admin API and the HTTP layer's own errors.
@@ -196,12 +209,16 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
   surfaceRoutes(app, pipeline, { responses: deps.responses, responsesSettings: { store: config.responses.store, retentionMs: config.responses.retention } });
   modelsRoute(app, pipeline, config);
   healthRoutes(app, deps, edge);
-  adminApi(app, deps, edge, [reviewRoutes, spendRoutes, policyRoutes, auditRoutes]);
-  consoleRoutes(app);
   // Console sign-in: sessions in the shared store, read by the admin API as a second resolver.
   const sessions = new ConsoleSessions(deps.stores.sessions, sessionSettings(config));
   signinRoutes(app, deps, edge, sessions);
-  adminApiV1(app, deps, edge, { modules: [adminHealthRoutes], resolvers: [sessionResolver(sessions)] });
+  adminApiV1(app, deps, edge, {
+    modules: [adminReviews, adminAudit, adminSpend, adminOverview, adminPolicies, adminHealth, ...(options.adminModules ?? [])],
+    resolvers: [sessionResolver(sessions), ...(options.adminResolvers ?? [])],
+  });
+  // Deprecated /admin paths (before /admin/v1): kept for existing scripts, admin-role tokens of all tenants only.
+  adminApi(app, deps, edge, [reviewRoutes, spendRoutes, policyRoutes, auditRoutes]);
+  consoleRoutes(app);
 
   app.setErrorHandler((err, request, reply) => {
     const gw = fromFastifyError(err);

@@ -75,6 +75,12 @@ function parse<S extends z.ZodType | undefined>(schema: S, value: unknown, where
 /** Collects route definitions, then registers them on an encapsulated Fastify instance. */
 export class AdminRouter {
   readonly routes: AdminRouteDef[] = [];
+  /** Run before the server closes (e.g. ending live streams, which would hold the close open). */
+  private readonly closers: (() => void)[] = [];
+
+  onClose(close: () => void): void {
+    this.closers.push(close);
+  }
 
   add(...defs: AdminRouteDef[]): void {
     for (const def of defs) {
@@ -85,6 +91,9 @@ export class AdminRouter {
 
   /** Registers every route on `app` (whose onRequest hook has set `request.admin`). */
   register(app: FastifyInstance): void {
+    app.addHook('preClose', async () => {
+      for (const close of this.closers) close();
+    });
     for (const def of this.routes) {
       app.route({
         method: def.method,
@@ -122,3 +131,18 @@ export const listOf = <T extends z.ZodType>(item: T) =>
 export const ErrorBody = z.object({
   error: z.object({ message: z.string(), type: z.string(), param: z.string().nullable(), code: z.string() }),
 });
+
+/** A point in time: ISO 8601, or relative to now (`30m`, `24h`, `7d` ago); as epoch ms. */
+export const TimeParam = z
+  .string()
+  .transform((value, ctx) => {
+    const m = /^(\d{1,6})(m|h|d)$/.exec(value.trim());
+    if (m) return Date.now() - Number(m[1]) * { m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'm' | 'h' | 'd'];
+    const at = Date.parse(value);
+    if (Number.isNaN(at)) {
+      ctx.addIssue({ code: 'custom', message: `must be an ISO 8601 time or a duration ago like 30m, 24h, 7d (got "${value.slice(0, 64)}")` });
+      return z.NEVER;
+    }
+    return at;
+  })
+  .describe('ISO 8601 time, or a duration ago: `30m`, `24h`, `7d`.');

@@ -501,7 +501,7 @@ describe('GET /admin/spend', () => {
     for (const token of [null, 'adm_wrong_token_0123456789abcdef']) {
       const denied = await admin(gw, '/admin/spend?tenant=acme&since=1d', token);
       expect(denied.status).toBe(401);
-      expect(denied.body.error).toMatchObject({ code: 'invalid_api_key', type: 'authentication_error' });
+      expect(denied.body.error).toMatchObject({ code: 'admin_unauthenticated', type: 'authentication_error' });
     }
   });
 });

@@ -1,14 +1,17 @@
 /**
- * The admin API under /admin: every route requires one of the configured admin tokens
- * (`admin.tokens`); the token's id is the actor recorded for what it does (e.g. the reviewer).
- * Admin errors use the same OpenAI error shape as the proxy. Wrong tokens are throttled per client
- * IP and token prefix (429 too_many_auth_failures), like API keys.
+ * The first admin API under /admin (deprecated: /admin/v1 replaces it, see docs/admin-api.md).
+ * Its paths keep working for existing scripts, authenticated like /admin/v1 (the same token
+ * resolver and throttle) but only for admin-role tokens of all tenants, since these handlers do
+ * not know scopes. Every answer carries `Deprecation: true` and a `Link` to its successor.
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { GatewayDeps } from '../../app.js';
 import { hashApiKey } from '../../auth/api-keys.js';
 import type { EdgeGuard } from '../../edge/guard.js';
+import { contextOf } from '../../edge/request-context.js';
+import { GatewayError } from '../../errors.js';
+import { tokenResolver } from '../../admin/api.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -20,8 +23,9 @@ declare module 'fastify' {
 export type AdminRoutes = (app: FastifyInstance, deps: GatewayDeps) => void;
 
 /**
- * Recognises the configured admin tokens: returns the id of the token presented as
- * `Authorization: Bearer …`, or null. Hashes are compared in constant time.
+ * Recognises the configured admin tokens of role `admin` and all tenants (for /readyz detail and
+ * /metrics): returns the id of the token presented as `Authorization: Bearer …`, or null.
+ * Hashes are compared in constant time.
  */
 export function adminTokens(config: GatewayDeps['config']): (authorization: string | undefined) => string | null {
   // Only unscoped admin-role tokens: reviewers, auditors and tenant-scoped tokens use /admin/v1, which enforces their limits.
@@ -34,15 +38,36 @@ export function adminTokens(config: GatewayDeps['config']): (authorization: stri
   };
 }
 
+/** Old path prefix → its /admin/v1 successor, for the Link header. */
+const SUCCESSOR: [RegExp, string][] = [
+  [/^\/admin\/reviews/, '/admin/v1/reviews'],
+  [/^\/admin\/audit\/verify/, '/admin/v1/audit/verify'],
+  [/^\/admin\/audit/, '/admin/v1/audit'],
+  [/^\/admin\/spend/, '/admin/v1/spend'],
+  [/^\/admin\/alerts/, '/admin/v1/alerts'],
+  [/^\/admin\/policies/, '/admin/v1/policies'],
+];
+
 export function adminApi(app: FastifyInstance, deps: GatewayDeps, edge: EdgeGuard, routes: AdminRoutes[]): void {
-  const actorOf = adminTokens(deps.config);
-  const none = deps.config.admin.tokens.length === 0;
+  const resolve = tokenResolver(deps, edge);
   app.decorateRequest('adminActor', null);
   app.register(
     async (admin) => {
-      // Throttled like API keys; a refusal is counted and audited by sample.
-      admin.addHook('onRequest', async (request: FastifyRequest) => {
-        request.adminActor = edge.admin(request, actorOf, none ? 'The admin API is disabled: no admin.tokens are configured.' : undefined);
+      admin.addHook('onRequest', async (request: FastifyRequest, reply) => {
+        const path = request.url.split('?')[0]!;
+        reply.header('deprecation', 'true');
+        const successor = SUCCESSOR.find(([re]) => re.test(path))?.[1];
+        if (successor) reply.header('link', `<${successor}>; rel="successor-version"`);
+        try {
+          const principal = await resolve(request);
+          if (!principal) throw new GatewayError('admin_unauthenticated', 'Missing admin token (Authorization: Bearer).');
+          if (principal.role !== 'admin' || principal.tenant !== null) throw new GatewayError('admin_forbidden', 'The deprecated /admin paths take admin-role tokens of all tenants only; use /admin/v1.');
+          request.admin = principal;
+          request.adminActor = principal.id;
+        } catch (err) {
+          request.ctx ??= contextOf(request);
+          throw err;
+        }
       });
       for (const register of routes) register(admin, deps);
     },

@@ -5,6 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { GatewayDeps } from '../../app.js';
+import { recordAdminEvent } from '../../admin/events.js';
 import { GatewayError } from '../../errors.js';
 
 export function policyRoutes(app: FastifyInstance, deps: GatewayDeps): void {
@@ -27,6 +28,7 @@ export function policyRoutes(app: FastifyInstance, deps: GatewayDeps): void {
   });
 
   app.put<{ Params: { name: string }; Body: unknown }>('/policies/:name', async (request) => {
+    const before = set.get(request.params.name);
     try {
       set.replace(request.params.name, request.body);
     } catch (err) {
@@ -36,6 +38,12 @@ export function policyRoutes(app: FastifyInstance, deps: GatewayDeps): void {
     // Kept in the store, so the change survives a restart and every version stays on record.
     await deps.stores.policies.put({ name: request.params.name, version, config: request.body, actor: request.adminActor!, createdAt: Date.now() });
     await deps.policySync.announce(request.params.name, version);
+    await recordAdminEvent(deps, request.admin, {
+      action: 'policy.publish',
+      target: { type: 'policy', id: request.params.name },
+      before: before ? { version: before.version, policy: before.config } : null,
+      after: { version, policy: set.get(request.params.name)!.config },
+    });
     request.log.info({ policy: request.params.name, version, actor: request.adminActor }, 'policy replaced');
     return describe(request.params.name);
   });

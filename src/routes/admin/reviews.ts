@@ -1,6 +1,7 @@
 /** Admin API: the review queue. The token's id is recorded as the reviewer. */
 import type { FastifyInstance } from 'fastify';
 import type { GatewayDeps } from '../../app.js';
+import { recordAdminEvent } from '../../admin/events.js';
 import { GatewayError } from '../../errors.js';
 import type { ReviewStatus } from '../../review/types.js';
 
@@ -27,7 +28,10 @@ export function reviewRoutes(app: FastifyInstance, deps: GatewayDeps): void {
       const reason = request.body?.reason;
       if (reason !== undefined && typeof reason !== 'string') throw new GatewayError('invalid_request', 'reason must be a string.', { param: 'reason' });
       const item = await deps.reviews.decide(request.params.id, decision, request.adminActor!, reason ?? null);
-      if (item) return item;
+      if (item) {
+        await recordAdminEvent(deps, request.admin, { action: `review.${verb}`, target: { type: 'review', id: item.id }, tenant: item.tenantId, team: item.teamId, agent: item.agentId, before: { status: 'pending' }, after: { status: item.status, reviewer: item.reviewer, decision_id: item.decisionId }, reason: item.reason });
+        return item;
+      }
       const existing = await deps.reviews.store.get(request.params.id);
       if (!existing) throw new GatewayError('unknown_endpoint', `No review item "${request.params.id}".`);
       reply.code(409);
