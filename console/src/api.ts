@@ -127,88 +127,82 @@ export interface Overview {
   totals: { requests: number; allow: number; review: number; block: number; errors: number; cost_usd: number };
 }
 
+/** A review item as the admin API shows it (GET /reviews/{id}, and the data of review.* events). */
 export interface ReviewItem {
   id: string;
-  decisionId?: string;
-  decision_id?: string;
-  tenantId?: string;
-  tenant?: string;
-  teamId?: string;
-  agentId?: string;
-  keyId?: string;
-  model: string;
-  mode: 'hold' | 'flag';
+  decision_id: string;
   status: 'pending' | 'approved' | 'rejected' | 'expired' | 'abandoned' | 'failed';
-  createdAt?: number | string;
-  created_at?: number | string;
-  expiresAt?: number | string | null;
-  expires_at?: number | string | null;
-  riskScore?: number;
-  risk_score?: number;
-  riskFactors?: unknown[];
-  risk_factors?: unknown[];
-  matchedRules?: unknown[];
-  matched_rules?: unknown[];
-  policyName?: string | null;
-  policyVersion?: string | null;
-  request?: unknown;
-  tool_call?: unknown;
-  toolCall?: unknown;
-  decidedAt?: number | string | null;
-  reviewer?: string | null;
-  reason?: string | null;
+  mode: 'hold' | 'flag';
+  tenant: string;
+  team: string;
+  agent: string;
+  key_id: string;
+  model: string;
+  created_at: string;
+  expires_at: string | null;
+  on_timeout: 'allow' | 'block';
+  risk: { score: number; factors: unknown[] };
+  matched_rules: unknown[];
+  policy: { name: string | null; version: string | null };
+  request: unknown;
+  tool_call: { name: string; arguments: unknown } | null;
+  decided_at: string | null;
+  reviewer: string | null;
+  reason: string | null;
 }
 
-/** Field access that accepts both the store's camelCase and the API's snake_case spellings. */
+/** The fields the queue shows, with times as ms. */
 export function reviewView(item: ReviewItem) {
-  const time = (v: number | string | null | undefined) => (v === null || v === undefined ? null : typeof v === 'number' ? v : Date.parse(v));
+  const time = (v: string | null | undefined) => (v ? Date.parse(v) : null);
   return {
     id: item.id,
-    decisionId: item.decision_id ?? item.decisionId ?? null,
-    tenant: item.tenant ?? item.tenantId ?? '',
-    team: item.teamId ?? '',
-    agent: item.agentId ?? '',
+    decisionId: item.decision_id ?? null,
+    tenant: item.tenant ?? '',
+    team: item.team ?? '',
+    agent: item.agent ?? '',
     model: item.model,
     mode: item.mode,
     status: item.status,
-    createdAt: time(item.created_at ?? item.createdAt),
-    expiresAt: time(item.expires_at ?? item.expiresAt),
-    riskScore: item.risk_score ?? item.riskScore ?? 0,
-    riskFactors: item.risk_factors ?? item.riskFactors ?? [],
-    matchedRules: item.matched_rules ?? item.matchedRules ?? [],
-    policy: item.policyName ? `${item.policyName}${item.policyVersion ? ` @ ${item.policyVersion}` : ''}` : null,
+    createdAt: time(item.created_at),
+    expiresAt: time(item.expires_at),
+    riskScore: item.risk?.score ?? 0,
+    riskFactors: item.risk?.factors ?? [],
+    matchedRules: item.matched_rules ?? [],
+    policy: item.policy?.name ? `${item.policy.name}${item.policy.version ? ` @ ${item.policy.version}` : ''}` : null,
     request: item.request,
-    toolCall: item.tool_call ?? item.toolCall ?? null,
-    reviewer: item.reviewer ?? null,
-    reason: item.reason ?? null,
+    toolCall: item.tool_call,
+    reviewer: item.reviewer,
+    reason: item.reason,
   };
 }
 
 export type AuditRecord = Record<string, unknown> & { decision_id: string };
 
-/** GET /spend rows: the group's columns (tenant_id; team_id, agent_id within it; or model) and sums. */
+/** GET /spend rows: the group (a team or agent within its tenant; or a model) and its sums. */
 export interface SpendRow {
-  tenant_id?: string | null;
-  team_id?: string | null;
-  agent_id?: string | null;
-  model?: string | null;
-  requests?: number;
-  input_tokens?: number;
-  output_tokens?: number;
-  cost_usd?: number;
-  [k: string]: unknown;
+  tenant: string | null;
+  team: string | null;
+  agent: string | null;
+  model: string | null;
+  requests: number;
+  input_tokens: number;
+  output_tokens: number;
+  cost_usd: number;
 }
 
+/** GET /budgets: a budget scope's live state. */
 export interface Budget {
   scope: string;
-  limit_usd?: number;
-  limit?: number;
-  spent_usd?: number;
-  spent?: number;
-  reserved_usd?: number;
-  reserved?: number;
-  period?: string;
-  [k: string]: unknown;
+  tenant: string;
+  kind: 'tenant' | 'team' | 'agent' | 'key';
+  limit_usd: number;
+  spent_usd: number;
+  reserved_usd: number;
+  utilization: number;
+  period: 'daily' | 'weekly' | 'monthly' | 'total';
+  period_start: string;
+  period_end: string | null;
+  alerts: number[];
 }
 
 export interface AuthConfig {

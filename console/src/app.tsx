@@ -29,7 +29,7 @@ export const PAGES: PageDef[] = [
   { path: '/audit', label: 'Audit', roles: ['admin', 'auditor'], render: (rest) => <AuditPage selected={rest || null} /> },
   { path: '/spend', label: 'Spend', roles: ['admin', 'auditor'], render: () => <SpendPage /> },
   { path: '/tenants', label: 'Tenants & keys', roles: ['admin'], render: () => <TenantsPage /> },
-  { path: '/policies', label: 'Policies', roles: ['admin'], render: () => <PoliciesPage /> },
+  { path: '/policies', label: 'Policies', roles: ['admin', 'auditor'], render: () => <PoliciesPage /> },
   { path: '/providers', label: 'Providers', roles: ['admin', 'auditor'], render: () => <ProvidersPage /> },
 ];
 

@@ -271,7 +271,12 @@ describe.skipIf(!run)('console end to end (Chromium)', { timeout: 90_000 }, () =
     const links = await ap.getByRole('navigation', { name: 'Main' }).getByRole('link').allTextContents();
     expect(links).not.toContain('Review queue');
     expect(links).not.toContain('Tenants & keys');
-    expect(links).not.toContain('Policies');
+    // Policies are readable, not writable: no publish, dry run or rollback.
+    await ap.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Policies' }).click();
+    await settled(ap, 'Policies');
+    await ap.getByLabel('Policy (YAML)').waitFor();
+    expect(await ap.getByLabel('Policy (YAML)').getAttribute('readonly')).not.toBeNull();
+    expect(await ap.getByRole('button', { name: /Publish|Dry run|Roll back/ }).count()).toBe(0);
     await auditor.close();
   });
 

@@ -5,7 +5,7 @@
  */
 import { useEffect, useId, useState, type FormEvent } from 'react';
 import { admin, formatTime, formatUsd, withQuery, type AuditRecord, type List } from '../api';
-import { ErrorState, Loading, Notice, Show, useAsync } from '../components/states';
+import { ErrorState, Notice, Show, useAsync } from '../components/states';
 import { Link, navigate, usePageTitle, useSearch } from '../router';
 
 const FILTERS = [
@@ -16,13 +16,18 @@ const FILTERS = [
   { name: 'from', label: 'From', placeholder: '', type: 'datetime-local' },
   { name: 'to', label: 'To', placeholder: '', type: 'datetime-local' },
 ] as const;
-const OUTCOMES = ['', 'allow', 'review', 'block', 'redact', 'error'];
+const OUTCOMES = ['', 'allow', 'review', 'block'];
+const KINDS = [
+  { value: '', label: 'requests' },
+  { value: 'admin', label: 'admin events' },
+  { value: 'all', label: 'everything' },
+];
 
 type Filters = Record<string, string>;
 
 function fromSearch(search: URLSearchParams): Filters {
   const f: Filters = {};
-  for (const k of ['q', 'tenant', 'agent', 'model', 'from', 'to', 'outcome']) f[k] = search.get(k) ?? '';
+  for (const k of ['q', 'tenant', 'agent', 'model', 'from', 'to', 'outcome', 'kind']) f[k] = search.get(k) ?? '';
   return f;
 }
 
@@ -59,6 +64,7 @@ function AuditSearch() {
     [key],
   );
   const outcomeId = useId();
+  const kindId = useId();
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
@@ -90,10 +96,10 @@ function AuditSearch() {
         <h1 id="page-title" tabIndex={-1}>
           Audit
         </h1>
-        <a className="button secondary" href={withQuery('/admin/v1/audit/export', { format: 'jsonl', from: apiQuery(applied).from, to: apiQuery(applied).to, tenant: applied.tenant })} download>
+        <a className="button secondary" href={withQuery('/admin/v1/audit/export', { format: 'jsonl', from: apiQuery(applied).from, to: apiQuery(applied).to, tenant: applied.tenant, kind: applied.kind })} download>
           Export JSONL
         </a>
-        <a className="button secondary" href={withQuery('/admin/v1/audit/export', { format: 'csv', from: apiQuery(applied).from, to: apiQuery(applied).to, tenant: applied.tenant })} download>
+        <a className="button secondary" href={withQuery('/admin/v1/audit/export', { format: 'csv', from: apiQuery(applied).from, to: apiQuery(applied).to, tenant: applied.tenant, kind: applied.kind })} download>
           Export CSV
         </a>
       </div>
@@ -115,6 +121,16 @@ function AuditSearch() {
             ))}
           </select>
         </div>
+        <div className="field">
+          <label htmlFor={kindId}>Records</label>
+          <select id={kindId} value={draft.kind ?? ''} onChange={(e) => setDraft({ ...draft, kind: e.target.value })}>
+            {KINDS.map((k) => (
+              <option key={k.value} value={k.value}>
+                {k.label}
+              </option>
+            ))}
+          </select>
+        </div>
         <div className="field actions-field">
           <button type="submit" className="primary">
             Search
@@ -132,7 +148,7 @@ function AuditSearch() {
                     <th scope="col">Time</th>
                     <th scope="col">Decision</th>
                     <th scope="col">Tenant / agent</th>
-                    <th scope="col">Model</th>
+                    <th scope="col">Model or action</th>
                     <th scope="col">Outcome</th>
                     <th scope="col">Status</th>
                     <th scope="col">Cost</th>
@@ -148,11 +164,11 @@ function AuditSearch() {
                       <td>
                         {String(r.tenant_id ?? '—')} / {String(r.agent_id ?? '—')}
                       </td>
-                      <td>{String(r.model_resolved ?? r.model_requested ?? r.tool ?? '—')}</td>
+                      <td>{r.kind === 'admin' ? `${String(r.action)} (by ${String((r.actor as { id?: string } | undefined)?.id ?? '?')})` : String(r.model_resolved ?? r.model_requested ?? '—')}</td>
                       <td>
-                        <span className={`outcome outcome-${String(r.policy_outcome ?? '').toLowerCase()}`}>{String(r.policy_outcome ?? r.kind ?? '—')}</span>
+                        <span className={`outcome outcome-${String(r.policy_outcome ?? '').toLowerCase()}`}>{String(r.policy_outcome || r.kind || '—')}</span>
                       </td>
-                      <td>{String(r.http_status ?? '—')}</td>
+                      <td>{r.http_status ? String(r.http_status) : '—'}</td>
                       <td>{typeof r.cost_usd === 'number' ? formatUsd(r.cost_usd) : '—'}</td>
                     </tr>
                   ))}
@@ -205,9 +221,9 @@ function ChainCheck({ tenant }: { tenant?: string }) {
   );
 }
 
-/** Every signal of one decision (all its records: request, decision, cost events). */
+/** Every signal of one decision (or admin event), and the rows stored under its id. */
 function AuditRecordPage({ id }: { id: string }) {
-  const state = useAsync((signal) => admin<AuditRecord | { data: AuditRecord[] }>(`/audit/${encodeURIComponent(id)}`, { signal }), [id]);
+  const state = useAsync((signal) => admin<{ record: AuditRecord; rows: { kind: string; seq: number; chain_seq: number; record_hash: string }[] }>(`/audit/${encodeURIComponent(id)}`, { signal }), [id]);
   return (
     <section aria-labelledby="page-title">
       <p>
@@ -216,18 +232,43 @@ function AuditRecordPage({ id }: { id: string }) {
       <h1 id="page-title" tabIndex={-1}>
         Audit record <code>{id}</code>
       </h1>
-      {state.error && !state.data ? (
-        <ErrorState error={state.error} retry={state.reload} />
-      ) : !state.data ? (
-        <Loading />
-      ) : (
-        ('data' in state.data && Array.isArray(state.data.data) ? state.data.data : [state.data as AuditRecord]).map((r, i) => (
-          <div className="card" key={i}>
-            <h2>{String(r.kind ?? 'record')}</h2>
-            <Signals record={r} />
-          </div>
-        ))
-      )}
+      <Show state={state}>
+        {(d) => (
+          <>
+            <div className="card">
+              <h2>{String(d.record.kind ?? 'record')} record</h2>
+              <Signals record={d.record} />
+            </div>
+            <div className="card">
+              <h2>Rows in the hash chain</h2>
+              <div className="table-wrap">
+                <table className="table compact">
+                  <thead>
+                    <tr>
+                      <th scope="col">Kind</th>
+                      <th scope="col">Sequence</th>
+                      <th scope="col">Chain position</th>
+                      <th scope="col">Record hash</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {d.rows.map((r) => (
+                      <tr key={r.seq}>
+                        <th scope="row">{r.kind}</th>
+                        <td>{r.seq}</td>
+                        <td>{r.chain_seq}</td>
+                        <td>
+                          <code>{r.record_hash}</code>
+                        </td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+            </div>
+          </>
+        )}
+      </Show>
     </section>
   );
 }

@@ -6,32 +6,34 @@
 import { useEffect, useId, useState } from 'react';
 import { parse, stringify } from 'yaml';
 import { admin, formatTime, type List } from '../api';
-import { ErrorState, Notice, Show, useAsync } from '../components/states';
+import { canWrite, useSession } from '../app';
+import { Notice, Show, useAsync } from '../components/states';
 import { usePageTitle } from '../router';
 
 interface PolicySummary {
   name: string;
-  version?: string;
-  policy?: unknown;
-  managed_by?: 'file' | 'api';
+  version: string;
+  /** file: the configuration's version is in force; api: a version published here. */
+  source: 'file' | 'api';
+  used_by: string[];
+  policy: unknown;
 }
 interface PolicyVersion {
   version: string;
-  actor?: string | null;
-  created_at?: string;
-  policy?: unknown;
-  current?: boolean;
+  actor: string;
+  created_at: string;
+  policy: unknown;
 }
 interface PolicyDetail extends PolicySummary {
   versions?: PolicyVersion[];
 }
 interface DryRun {
-  decision?: string;
-  outcome?: string;
-  risk?: number;
-  risk_score?: number;
-  matched_rules?: unknown[];
-  [k: string]: unknown;
+  policy: { name: string | null; version: string | null };
+  outcome: 'ALLOW' | 'REVIEW' | 'BLOCK';
+  risk: { score: number; factors: unknown[] };
+  matched_rules: { id: string; action: string; shadow: boolean }[];
+  redactions: unknown[];
+  errors: string[];
 }
 
 export function PoliciesPage() {
@@ -76,8 +78,9 @@ function PolicyEditor({ name, onPublished }: { name: string; onPublished: () => 
   const [result, setResult] = useState<{ kind: 'success' | 'error'; text: string } | null>(null);
   const [dry, setDry] = useState<DryRun | null>(null);
   const [busy, setBusy] = useState(false);
-  const [sample, setSample] = useState({ tenant: '', model: '', content: 'Hello! Summarise our Q3 plan.' });
-  const ids = { editor: useId(), tenant: useId(), model: useId(), content: useId() };
+  const [sample, setSample] = useState({ tenant: '', agent: '', model: '', content: 'Hello! Summarise our Q3 plan.' });
+  const ids = { editor: useId(), tenant: useId(), agent: useId(), model: useId(), content: useId() };
+  const writable = canWrite(useSession());
 
   useEffect(() => {
     if (detail.data && text === null) setText(stringify(detail.data.policy ?? {}));
@@ -103,34 +106,34 @@ function PolicyEditor({ name, onPublished }: { name: string; onPublished: () => 
   };
   const validate = () =>
     run('Validation', async () => {
-      const res = await admin<{ valid?: boolean; errors?: unknown[] }>('/policies/validate', { method: 'POST', body: { policy: parsed() } });
-      if (res.valid === false) setResult({ kind: 'error', text: `Invalid: ${JSON.stringify(res.errors ?? res)}` });
-      else setResult({ kind: 'success', text: 'The policy is valid.' });
+      const res = await admin<{ valid: boolean; version?: string; errors: { path: string; message: string }[] }>('/policies/validate', { method: 'POST', body: { policy: parsed(), name } });
+      if (!res.valid) setResult({ kind: 'error', text: `Invalid: ${res.errors.map((e) => `${e.path || '(policy)'}: ${e.message}`).join('; ')}` });
+      else setResult({ kind: 'success', text: `The policy is valid (it would be version ${res.version ?? '—'}).` });
     });
   const dryRun = () =>
     run('Dry run', async () => {
       const res = await admin<DryRun>('/policies/dry-run', {
         method: 'POST',
-        body: { policy: parsed(), name, request: { tenant: sample.tenant || undefined, model: sample.model || undefined, messages: [{ role: 'user', content: sample.content }] } },
+        body: { policy: parsed(), name, request: { tenant: sample.tenant, model: sample.model, ...(sample.agent ? { agent: sample.agent } : {}), messages: [{ role: 'user', content: sample.content }] } },
       });
       setDry(res);
     });
   const publish = () =>
     run('Publishing', async () => {
       const res = await admin<PolicySummary>(`/policies/${encodeURIComponent(name)}/versions`, { method: 'POST', body: { policy: parsed() } });
-      setResult({ kind: 'success', text: `Published version ${res.version ?? ''}: it applies to the next request.` });
+      setResult({ kind: 'success', text: `Published version ${res.version}: it applies to the next request.` });
       detail.reload();
       onPublished();
     });
   const rollback = (version: string) =>
     run('Rollback', async () => {
       const res = await admin<PolicySummary>(`/policies/${encodeURIComponent(name)}/rollback`, { method: 'POST', body: { version } });
-      setResult({ kind: 'success', text: `Rolled back: version ${res.version ?? version} is current.` });
-      setText(res.policy ? stringify(res.policy) : null);
+      setResult({ kind: 'success', text: `Rolled back: version ${res.version} is in force.` });
+      setText(stringify(res.policy ?? {}));
       detail.reload();
     });
 
-  const fileManaged = detail.data?.managed_by === 'file';
+  const fileManaged = detail.data?.source === 'file';
   return (
     <Show state={detail}>
       {(d) => (
@@ -139,9 +142,13 @@ function PolicyEditor({ name, onPublished }: { name: string; onPublished: () => 
             <h2>
               {name} <span className="muted">version {d.version ?? '—'}</span>
             </h2>
-            {fileManaged && <Notice>This policy is declared in the configuration file; publishing here adds a version stored by the gateway.</Notice>}
+            <p className="muted">
+              {fileManaged ? 'The version from the configuration file is in force; publishing here adds a version stored by the gateway.' : 'A version published through the console or API is in force.'}
+              {d.used_by.length ? ` Used by ${d.used_by.join(', ')}.` : ' Not used by any tenant, team or agent.'}
+            </p>
             <label htmlFor={ids.editor}>Policy (YAML)</label>
-            <textarea id={ids.editor} className="code" rows={18} spellCheck={false} value={text ?? ''} onChange={(e) => setText(e.target.value)} />
+            <textarea id={ids.editor} className="code" rows={18} spellCheck={false} value={text ?? ''} onChange={(e) => setText(e.target.value)} readOnly={!writable} />
+            {writable && (
             <div className="actions">
               <button type="button" className="secondary" onClick={validate} disabled={busy}>
                 Validate
@@ -153,14 +160,20 @@ function PolicyEditor({ name, onPublished }: { name: string; onPublished: () => 
                 Publish
               </button>
             </div>
+            )}
             {result && <Notice kind={result.kind}>{result.text}</Notice>}
           </div>
           <div className="stack">
+            {writable && (
             <div className="card">
               <h2>Dry run</h2>
               <div className="field">
                 <label htmlFor={ids.tenant}>Tenant</label>
                 <input id={ids.tenant} value={sample.tenant} onChange={(e) => setSample({ ...sample, tenant: e.target.value })} />
+              </div>
+              <div className="field">
+                <label htmlFor={ids.agent}>Agent (optional)</label>
+                <input id={ids.agent} value={sample.agent} onChange={(e) => setSample({ ...sample, agent: e.target.value })} />
               </div>
               <div className="field">
                 <label htmlFor={ids.model}>Model</label>
@@ -173,16 +186,18 @@ function PolicyEditor({ name, onPublished }: { name: string; onPublished: () => 
               {dry && (
                 <div className="dry-result" role="status">
                   <p>
-                    Decision: <strong className={`outcome outcome-${String(dry.decision ?? dry.outcome ?? '').toLowerCase()}`}>{String(dry.decision ?? dry.outcome ?? '—')}</strong>, risk{' '}
-                    {Number(dry.risk ?? dry.risk_score ?? 0).toFixed(2)}
+                    Decision: <strong className={`outcome outcome-${dry.outcome.toLowerCase()}`}>{dry.outcome}</strong>, risk {dry.risk.score.toFixed(2)}
+                    {dry.redactions.length ? `, ${dry.redactions.length} redaction${dry.redactions.length === 1 ? '' : 's'}` : ''}
                   </p>
-                  <p>Matched rules: {(dry.matched_rules ?? []).map((r) => (typeof r === 'string' ? r : ((r as { id?: string }).id ?? JSON.stringify(r)))).join(', ') || 'none'}</p>
+                  <p>Matched rules: {dry.matched_rules.map((r) => `${r.id} → ${r.action}${r.shadow ? ' (shadow)' : ''}`).join(', ') || 'none'}</p>
+                  {dry.errors.length > 0 && <p>Errors: {dry.errors.join('; ')}</p>}
                 </div>
               )}
             </div>
+            )}
             <div className="card">
               <h2>Versions</h2>
-              <Versions name={name} versions={d.versions} current={d.version} onRollback={rollback} busy={busy} />
+              <Versions versions={d.versions ?? []} current={d.version} onRollback={writable ? rollback : undefined} busy={busy} />
             </div>
           </div>
         </div>
@@ -191,28 +206,22 @@ function PolicyEditor({ name, onPublished }: { name: string; onPublished: () => 
   );
 }
 
-function Versions({ name, versions, current, onRollback, busy }: { name: string; versions?: PolicyVersion[]; current?: string; onRollback: (v: string) => void; busy: boolean }) {
-  // The detail may embed its versions; otherwise they come from /versions.
-  const fetched = useAsync(async (signal) => (versions ? { object: 'list' as const, data: versions } : admin<List<PolicyVersion>>(`/policies/${encodeURIComponent(name)}/versions`, { signal })), [name, versions]);
-  if (fetched.error) return <ErrorState error={fetched.error} retry={fetched.reload} />;
+function Versions({ versions, current, onRollback, busy }: { versions: PolicyVersion[]; current: string; onRollback?: (v: string) => void; busy: boolean }) {
+  if (versions.length === 0) return <p className="muted">Only the version from the configuration file exists.</p>;
   return (
-    <Show state={fetched} isEmpty={(l) => l.data.length === 0} empty={<p>Only the version from the configuration file exists.</p>}>
-      {(l) => (
-        <ol className="versions" reversed>
-          {l.data.map((v) => (
-            <li key={v.version}>
-              <code>{v.version}</code> {v.actor ? `by ${v.actor}` : ''} {v.created_at ? formatTime(v.created_at) : ''}{' '}
-              {v.version === current || v.current ? (
-                <span className="badge">current</span>
-              ) : (
-                <button type="button" className="secondary small" onClick={() => onRollback(v.version)} disabled={busy} aria-label={`Roll back to version ${v.version}`}>
-                  Roll back
-                </button>
-              )}
-            </li>
-          ))}
-        </ol>
-      )}
-    </Show>
+    <ol className="versions" reversed>
+      {versions.map((v) => (
+        <li key={v.version}>
+          <code>{v.version}</code> by {v.actor}, {formatTime(v.created_at)}{' '}
+          {v.version === current ? (
+            <span className="badge">in force</span>
+          ) : onRollback ? (
+            <button type="button" className="secondary small" onClick={() => onRollback(v.version)} disabled={busy} aria-label={`Roll back to version ${v.version}`}>
+              Roll back
+            </button>
+          ) : null}
+        </li>
+      ))}
+    </ol>
   );
 }

@@ -14,13 +14,13 @@ const RANGES = [
 
 /** A team or agent is named within its tenant (and team): acme / research / bot. */
 function rowLabel(r: SpendRow, group: string): string {
-  const parts = group === 'model' ? [r.model] : group === 'tenant' ? [r.tenant_id] : group === 'team' ? [r.tenant_id, r.team_id] : [r.tenant_id, r.team_id, r.agent_id];
+  const parts = group === 'model' ? [r.model] : group === 'tenant' ? [r.tenant] : group === 'team' ? [r.tenant, r.team] : [r.tenant, r.team, r.agent];
   const known = parts.map((p) => (p === null || p === undefined || p === '' ? '(none)' : String(p)));
   return known.join(' / ');
 }
 
 function rowCost(r: SpendRow): number {
-  return Number(r.cost_usd ?? r.spend_usd ?? r.spent_usd ?? 0);
+  return Number(r.cost_usd ?? 0);
 }
 
 export function SpendPage() {
@@ -107,10 +107,10 @@ export function SpendPage() {
             {l.data.map((b) => (
               <BudgetBar
                 key={`${b.scope}-${b.period ?? ''}`}
-                label={`${b.scope}${b.period ? ` (${b.period})` : ''}`}
-                spent={Number(b.spent_usd ?? b.spent ?? 0)}
-                reserved={Number(b.reserved_usd ?? b.reserved ?? 0)}
-                limit={b.limit_usd ?? b.limit ?? null}
+                label={`${b.scope} (${b.period})`}
+                spent={b.spent_usd}
+                reserved={b.reserved_usd}
+                limit={b.limit_usd}
                 format={formatUsd}
               />
             ))}
@@ -123,8 +123,7 @@ export function SpendPage() {
           <ul className="alerts">
             {l.data.map((a, i) => (
               <li key={i}>
-                <time>{formatTime((a.at ?? a.sent_at ?? a.created_at ?? a.time) as string)}</time> — <strong>{String(a.scope ?? a.tenant ?? '')}</strong> {String(a.message ?? a.kind ?? '')}
-                {typeof a.threshold === 'number' ? ` (${Math.round(a.threshold * 100)} %)` : ''}
+                <time dateTime={String(a.at)}>{formatTime(String(a.at))}</time> — <strong>{String(a.scope)}</strong> reached {Math.round(Number(a.threshold) * 100)} % ({formatUsd(Number(a.spent_usd))} of {formatUsd(Number(a.limit_usd))})
               </li>
             ))}
           </ul>
