@@ -16,8 +16,8 @@ import { policyRoutes } from './routes/admin/policies.js';
 import { reviewRoutes } from './routes/admin/reviews.js';
 import { spendRoutes } from './routes/admin/spend.js';
 import type { GatewayIdentity } from './audit/record.js';
-import type { KeyDirectory } from './auth/directory.js';
 import type { GatewayConfig } from './config/load.js';
+import type { ConfigHolder } from './config/snapshot.js';
 import { GatewayError, toOpenAIError } from './errors.js';
 import type { AlertNotifier } from './budget/alerts.js';
 import type { BudgetLedger } from './budget/ledger.js';
@@ -36,7 +36,6 @@ import { contextOf } from './edge/request-context.js';
 import type { RequestContext } from './pipeline/context.js';
 import type { UpstreamClient } from './pipeline/forward.js';
 import { sendError } from './pipeline/respond.js';
-import type { RouteTable } from './pipeline/select-route.js';
 import { healthRoutes } from './routes/health.js';
 import { McpSessions } from './mcp/sessions.js';
 import { mcpRoutes } from './routes/mcp.js';
@@ -44,9 +43,10 @@ import { modelsRoute } from './routes/models.js';
 import { surfaceOf, surfaceRoutes } from './routes/surfaces.js';
 
 export interface GatewayDeps {
+  /** The configuration the process started with: listener, storage and other restart-only settings. */
   config: GatewayConfig;
-  keys: KeyDirectory;
-  routes: RouteTable;
+  /** The configuration in force (tenants, keys, models, providers): swapped atomically on reload. */
+  snapshots: ConfigHolder;
   upstream: UpstreamClient;
   policy: PolicyEngine;
   limiter: RateLimiter;
@@ -119,8 +119,7 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
   app.decorateRequest('ctx', null);
   // The stages get their dependencies member by member; GatewayDeps stays with the app and admin routes.
   const pipeline = new Pipeline({
-    keys: deps.keys,
-    routes: deps.routes,
+    snapshots: deps.snapshots,
     upstream: deps.upstream,
     policy: deps.policy,
     limiter: deps.limiter,
@@ -187,7 +186,7 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
   app.addHook('onClose', async () => mcpSessions.closeAll());
   mcpRoutes(app, mcpSessions);
   surfaceRoutes(app, pipeline, { responses: deps.responses, responsesSettings: { store: config.responses.store, retentionMs: config.responses.retention } });
-  modelsRoute(app, pipeline, config);
+  modelsRoute(app, pipeline);
   healthRoutes(app, deps, edge);
   adminApi(app, deps, edge, [reviewRoutes, spendRoutes, policyRoutes, auditRoutes]);
 

@@ -73,12 +73,13 @@ export interface ResponseStore {
 }
 
 /**
- * What replicas tell each other at once (review decided, policy replaced, key revoked). Delivery
+ * What replicas tell each other at once (review decided, policy replaced, key revoked, runtime
+ * configuration changed). Delivery
  * is best effort (Redis pub/sub drops messages while a subscriber is disconnected), so every
  * receiver also has a slower safety net; handlers must be idempotent, since the sender receives
  * its own messages too.
  */
-export type SignalChannel = 'review.decided' | 'policy.replaced' | 'key.revoked';
+export type SignalChannel = 'review.decided' | 'policy.replaced' | 'key.revoked' | 'config.changed';
 
 export interface SignalBus {
   publish(channel: SignalChannel, message: string): Promise<void>;
