@@ -11,6 +11,8 @@ import type { AuditWriter } from './audit/writer.js';
 import type { Admission } from './store/admission.js';
 import type { ResponseStore, Stores } from './store/types.js';
 import { adminApi } from './routes/admin/index.js';
+import { adminApi as adminApiV1 } from './admin/api.js';
+import { healthRoutes as adminHealthRoutes } from './admin/routes/health.js';
 import { auditRoutes } from './routes/admin/audit.js';
 import { policyRoutes } from './routes/admin/policies.js';
 import { reviewRoutes } from './routes/admin/reviews.js';
@@ -189,6 +191,7 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
   modelsRoute(app, pipeline);
   healthRoutes(app, deps, edge);
   adminApi(app, deps, edge, [reviewRoutes, spendRoutes, policyRoutes, auditRoutes]);
+  adminApiV1(app, deps, edge, { modules: [adminHealthRoutes] });
 
   app.setErrorHandler((err, request, reply) => {
     const gw = fromFastifyError(err);

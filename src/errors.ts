@@ -29,6 +29,12 @@ export const ERROR_CATALOG = {
   request_too_large: { status: 413, type: 'invalid_request_error', retryable: false },
   invalid_api_key: { status: 401, type: 'authentication_error', retryable: false },
   too_many_auth_failures: { status: 429, type: 'rate_limit_error', retryable: true },
+  /** Admin API: no valid admin credentials (token or session). */
+  admin_unauthenticated: { status: 401, type: 'authentication_error', retryable: false },
+  /** Admin API: the principal's role may not do this. */
+  admin_forbidden: { status: 403, type: 'permission_error', retryable: false },
+  /** Admin API: the review item was decided (or closed) already. */
+  review_already_decided: { status: 409, type: 'invalid_request_error', retryable: false },
   request_timeout: { status: 408, type: 'invalid_request_error', retryable: true },
   uri_too_long: { status: 414, type: 'invalid_request_error', retryable: false },
   headers_too_large: { status: 431, type: 'invalid_request_error', retryable: false },

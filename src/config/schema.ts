@@ -268,12 +268,17 @@ export const ConfigSchema = z
                 id: Id.describe('Who this token is: recorded as the reviewer / actor of admin actions.'),
                 hash: z.string().regex(/^sha256:[0-9a-f]{64}$/, 'sha256:<64 hex digits>').optional().describe('sha256 of the token (`omega keys hash TOKEN`).'),
                 token: z.string().min(20).optional().describe('The token itself (hashed at load); use only with ${ENV}.'),
+                role: z
+                  .enum(['admin', 'reviewer', 'auditor'])
+                  .default('admin')
+                  .describe('admin: everything in its scope; reviewer: the review queue only; auditor: read-only audit, spend, overview and health (docs/admin-api.md).'),
+                tenant: Id.optional().describe('Limits the token to one tenant (it sees and changes only that tenant\'s data); absent: all tenants.'),
               })
               .strict()
               .refine((t) => (t.hash === undefined) !== (t.token === undefined), { message: 'give exactly one of `hash` or `token`' }),
           )
           .default([])
-          .describe('Bearer tokens for /admin/*; the admin API answers 401 to everything when none is configured.'),
+          .describe('Bearer tokens for the admin API (/admin/v1, docs/admin-api.md), each with a role and an optional tenant scope; without tokens (or sign-in) the admin API answers 401 to everything.'),
       })
       .strict()
       .prefault({})

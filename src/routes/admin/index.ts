@@ -24,7 +24,8 @@ export type AdminRoutes = (app: FastifyInstance, deps: GatewayDeps) => void;
  * `Authorization: Bearer …`, or null. Hashes are compared in constant time.
  */
 export function adminTokens(config: GatewayDeps['config']): (authorization: string | undefined) => string | null {
-  const tokens = config.admin.tokens.map((t) => ({ id: t.id, hash: Buffer.from(t.hash ?? hashApiKey(t.token!)) }));
+  // Only unscoped admin-role tokens: reviewers, auditors and tenant-scoped tokens use /admin/v1, which enforces their limits.
+  const tokens = config.admin.tokens.filter((t) => t.role === 'admin' && t.tenant === undefined).map((t) => ({ id: t.id, hash: Buffer.from(t.hash ?? hashApiKey(t.token!)) }));
   return (authorization) => {
     const m = /^Bearer\s+(\S+)$/i.exec(authorization ?? '');
     if (!m) return null;

@@ -59,6 +59,10 @@ const TYPES = {
   shutting_down: 'overloaded_error',
   counters_unavailable: 'overloaded_error',
   internal_error: 'api_error',
+  // Admin API codes: never rendered on /v1/messages, mapped for completeness.
+  admin_unauthenticated: 'authentication_error',
+  admin_forbidden: 'permission_error',
+  review_already_decided: 'invalid_request_error',
 } as const satisfies Record<ErrorCode, AnthropicErrorType>;
 
 /** Statuses of an upstream's refusal passed through (upstream_rejected keeps the provider's status). */
