@@ -20,6 +20,8 @@ import { spendRoutes } from './routes/admin/spend.js';
 import type { GatewayIdentity } from './audit/record.js';
 import type { GatewayConfig } from './config/load.js';
 import type { ConfigHolder } from './config/snapshot.js';
+import type { RuntimeConfig } from './config/runtime.js';
+import type { CredentialSealer } from './config/credentials.js';
 import { GatewayError, toOpenAIError } from './errors.js';
 import type { AlertNotifier } from './budget/alerts.js';
 import type { BudgetLedger } from './budget/ledger.js';
@@ -49,6 +51,10 @@ export interface GatewayDeps {
   config: GatewayConfig;
   /** The configuration in force (tenants, keys, models, providers): swapped atomically on reload. */
   snapshots: ConfigHolder;
+  /** Reloads and admin writes of the configuration (the holder above is `runtime.holder`). */
+  runtime: RuntimeConfig;
+  /** Seals provider credentials (OMEGA_MASTER_KEY); undefined when no master key is set. */
+  sealer: CredentialSealer | undefined;
   upstream: UpstreamClient;
   policy: PolicyEngine;
   limiter: RateLimiter;

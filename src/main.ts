@@ -17,6 +17,8 @@ import { auditLostRequests } from './audit/recover.js';
 import { applyRetention } from './audit/retention.js';
 import { loadConfigFile, type GatewayConfig } from './config/load.js';
 import { RuntimeConfig } from './config/runtime.js';
+import { CredentialSealer } from './config/credentials.js';
+import { StoredEntities } from './config/entities.js';
 import type { ConfigSnapshot } from './config/snapshot.js';
 import { startDemoUpstream, type DemoUpstream } from './demo/upstream.js';
 import { UpstreamClient } from './pipeline/forward.js';
@@ -76,6 +78,11 @@ export interface StartOptions {
   instance?: string;
   /** Variables for `${ENV}` interpolation when the file is reloaded. Default: this process's environment. */
   env?: Record<string, string | undefined>;
+  /**
+   * `OMEGA_MASTER_KEY`: seals provider credentials set through the admin API (32 bytes, hex or
+   * base64). Without it such credentials are refused (and stored ones ignored).
+   */
+  masterKey?: string;
   /** Reload the configuration file on SIGHUP, and when it changes (`omega serve` sets both). */
   reloadOn?: { sighup?: boolean; fileChange?: boolean };
 }
@@ -131,7 +138,9 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
   await policySync.load();
   await policySync.listen();
   // The configuration in force (the file, plus entities of the admin API): swapped on reload.
-  const runtime = await RuntimeConfig.open({ initial: config, env: options.env ?? process.env, keyStore, policies, policyStore: stores.policies, signals, logger, baseUrls });
+  const sealer = options.masterKey ? CredentialSealer.fromMasterKey(options.masterKey) : undefined;
+  const entities = new StoredEntities(stores.config, { sealer, policyNames: () => policies.names(), log: logger });
+  const runtime = await RuntimeConfig.open({ initial: config, env: options.env ?? process.env, keyStore, policies, policyStore: stores.policies, signals, logger, baseUrls, entities });
   const prepare = (snapshot: ConfigSnapshot) => {
     // Credentials that arrive later are scrubbed from logs and answers as the file's are.
     upstream.scrubber.learn(configSecrets(snapshot.config));
@@ -191,6 +200,8 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     config,
     responses: stores.responses,
     snapshots: runtime.holder,
+    runtime,
+    sealer,
     upstream,
     policy: new PolicyEngine(policies),
     limiter,
@@ -323,7 +334,7 @@ export async function serve(options: { config?: string; port?: number; workers?:
     superviseWorkers({ workers, instance: process.env.OMEGA_INSTANCE ?? hostname(), logger });
     return;
   }
-  const gateway = await startGateway({ config, port: options.port, logger, instance: process.env.OMEGA_INSTANCE, env: process.env, reloadOn: { sighup: true, fileChange: true } });
+  const gateway = await startGateway({ config, port: options.port, logger, instance: process.env.OMEGA_INSTANCE, env: process.env, masterKey: process.env.OMEGA_MASTER_KEY || undefined, reloadOn: { sighup: true, fileChange: true } });
   logger.info({ url: gateway.url, config: config.source, configVersion: config.version }, 'gateway listening');
   process.stdout.write(banner(gateway));
 

@@ -63,11 +63,13 @@ export class KeyDirectory {
     if (cached && cached.expiresAt > now) return cached.principal ?? undefined;
 
     const record = await this.store.findByHash(hash);
-    const principal = record && !record.revokedAt ? this.principalFor(record.tenantId, record.agentId, record.id) : undefined;
+    const expiry = record?.expiresAt?.getTime() ?? Infinity;
+    const principal = record && !record.revokedAt && expiry > now ? this.principalFor(record.tenantId, record.agentId, record.id) : undefined;
     if (this.cache.size >= MAX_CACHE_ENTRIES) this.cache.clear();
     this.cache.set(hash, {
       principal: principal ?? null,
-      expiresAt: now + (principal ? this.config.keys.cache_ttl : NEGATIVE_TTL_MS),
+      // A key about to expire is not served from the cache past its expiry.
+      expiresAt: principal ? Math.min(now + this.config.keys.cache_ttl, expiry) : now + NEGATIVE_TTL_MS,
     });
     return principal;
   }

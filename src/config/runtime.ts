@@ -16,7 +16,8 @@ import { KeyDirectory } from '../auth/directory.js';
 import { compilePolicy, type CompiledPolicy } from '../policy/compile.js';
 import type { PolicySet } from '../policy/inheritance.js';
 import { RouteTable } from '../pipeline/select-route.js';
-import type { KeyStore, PolicyStore, SignalBus } from '../store/types.js';
+import { GatewayError } from '../errors.js';
+import type { ConfigStore, KeyStore, PolicyStore, SealedCredential, SignalBus, StoredEntity } from '../store/types.js';
 import { ConfigError, loadConfigFile, type GatewayConfig } from './load.js';
 import { ConfigHolder, type ConfigSnapshot } from './snapshot.js';
 
@@ -29,6 +30,14 @@ type Env = Record<string, string | undefined>;
 export interface EntityMerger {
   merge(file: GatewayConfig): Promise<{ config: GatewayConfig; revision: number }>;
 }
+
+/** The entity store with its merger: what admin writes go through (config/entities.ts). */
+export interface EntityWrites extends EntityMerger {
+  readonly store: ConfigStore;
+  mergeLoaded(file: GatewayConfig, entities: readonly StoredEntity[], credentials: readonly SealedCredential[]): GatewayConfig;
+}
+
+export type StoredState = { entities: StoredEntity[]; credentials: SealedCredential[] };
 
 /** Sections read once at start: a reload that changes them logs that a restart is needed. */
 export const RESTART_ONLY_SECTIONS = ['server', 'storage', 'audit', 'admin', 'keys', 'mcp_servers', 'telemetry', 'budgets', 'redis', 'rate_limiting', 'routing', 'responses', 'alerts'] as const;
@@ -53,7 +62,7 @@ export interface RuntimeConfigOptions {
   logger: Pick<Logger, 'info' | 'warn' | 'error'>;
   /** Providers' API roots known only at start (the demo upstream). */
   baseUrls?: Readonly<Record<string, string>>;
-  entities?: EntityMerger;
+  entities?: EntityWrites;
   resyncMs?: number;
 }
 
@@ -82,9 +91,45 @@ export class RuntimeConfig {
 
   /** Builds the first snapshot (the file plus stored entities). */
   static async open(options: RuntimeConfigOptions): Promise<RuntimeConfig> {
-    const merged = options.entities ? await options.entities.merge(options.initial) : { config: options.initial, revision: 0 };
+    let merged = { config: options.initial, revision: 0 };
+    try {
+      if (options.entities) merged = await options.entities.merge(options.initial);
+    } catch (err) {
+      // The gateway still starts, on the file alone: refusing to start would take every tenant down for one bad entity.
+      if (!(err instanceof ConfigError)) throw err;
+      options.logger.error({ problems: err.problems }, 'the stored entities do not fit the configuration file; starting with the file alone until they are fixed');
+    }
     const snapshot = build(merged.config, merged.revision, options, undefined);
     return new RuntimeConfig(options, snapshot, merged.revision);
+  }
+
+  /** The deployment file in force (without entities): what decides `managed_by`. */
+  get fileConfig(): GatewayConfig {
+    return this.file;
+  }
+
+  /**
+   * An admin write: `change` edits the stored state as it would be after the write; the result
+   * is merged with the file and checked first (400 invalid_request naming the problems when it
+   * does not check), then `commit` writes it, this replica swaps the new snapshot in before the
+   * call returns, and every other replica is told.
+   */
+  async write(change: (state: StoredState) => void, commit: (store: ConfigStore) => Promise<unknown>): Promise<ReloadResult> {
+    const entities = this.options.entities;
+    if (!entities) throw new GatewayError('internal_error', 'This gateway has no entity store.');
+    const loaded = await entities.store.load();
+    const state: StoredState = { entities: loaded.entities, credentials: loaded.credentials };
+    change(state);
+    try {
+      entities.mergeLoaded(this.file, state.entities, state.credentials);
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      throw new GatewayError('invalid_request', `The change does not fit the configuration: ${err.problems.join('; ')}`.slice(0, 1000));
+    }
+    await commit(entities.store);
+    const result = await this.refresh('admin api');
+    await this.announce();
+    return result;
   }
 
   /** The file the gateway reloads, or undefined when the configuration was given inline. */
@@ -221,8 +266,13 @@ export class RuntimeConfig {
         // Not ours to act on: a malformed message changes nothing.
       }
     });
-    if (this.options.entities) {
-      this.resync = setInterval(() => void this.refresh('resync').catch((err: unknown) => logger.warn({ err }, 'configuration resync failed')), this.options.resyncMs ?? ENTITY_RESYNC_MS);
+    const entities = this.options.entities;
+    if (entities) {
+      // One cheap read per interval; the whole store is read only when the revision moved.
+      const resync = async () => {
+        if ((await entities.store.revision()) !== this.revision) await this.refresh('resync');
+      };
+      this.resync = setInterval(() => void resync().catch((err: unknown) => logger.warn({ err }, 'configuration resync failed')), this.options.resyncMs ?? ENTITY_RESYNC_MS);
       this.resync.unref();
     }
   }

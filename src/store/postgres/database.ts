@@ -7,6 +7,7 @@ import { Kysely, Migrator, PostgresDialect, type Generated, type Migration } fro
 import pg from 'pg';
 import type { StoredRow } from '../../audit/chain.js';
 import { postgresMigrations } from './migrations.js';
+import type { ConfigEntitiesTable, ConfigRevisionTable, ProviderCredentialsTable } from '../sqlite/database.js';
 
 export interface PgApiKeysTable {
   id: string;
@@ -16,6 +17,7 @@ export interface PgApiKeysTable {
   hint: string;
   created_at: number;
   revoked_at: number | null;
+  expires_at: number | null;
 }
 
 export interface PgAuditRecordsTable extends Omit<StoredRow, 'seq'> {
@@ -71,6 +73,9 @@ export interface PostgresTables {
   review_items: PgReviewItemsTable;
   policy_versions: PgPolicyVersionsTable;
   responses: PgResponsesTable;
+  config_entities: ConfigEntitiesTable;
+  provider_credentials: ProviderCredentialsTable;
+  config_revision: ConfigRevisionTable;
 }
 
 /** Any fixed 64-bit key: every replica of every version contends for the same one. */
