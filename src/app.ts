@@ -9,7 +9,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Logger } from 'pino';
 import type { AuditWriter } from './audit/writer.js';
 import type { Admission } from './store/admission.js';
-import type { ResponseStore, Stores } from './store/types.js';
+import type { ResponseStore, SignalBus, Stores } from './store/types.js';
 import { adminApi } from './routes/admin/index.js';
 import { adminApi as adminApiV1 } from './admin/api.js';
 import { healthRoutes as adminHealthRoutes } from './admin/routes/health.js';
@@ -67,6 +67,8 @@ export interface GatewayDeps {
   reviews: ReviewQueue;
   /** Announces admin policy changes to every replica. */
   policySync: PolicySync;
+  /** What replicas tell each other (review created/decided, policy replaced, key revoked). */
+  signals: SignalBus;
   audit: AuditWriter;
   /** Stored /v1/responses results (conversation state): `stores.responses` in the gateway. */
   responses: ResponseStore;

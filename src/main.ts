@@ -211,6 +211,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     alerts,
     reviews,
     policySync,
+    signals,
     audit,
     stores,
     identity,

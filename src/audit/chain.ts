@@ -43,6 +43,8 @@ export interface StoredRow {
   cost_usd: number;
   /** The worst case the request held against its budgets (counted for a decision row left without a final record). */
   budget_reserved_usd: number;
+  /** The request's total latency (null for events, and for rows an older version wrote after the column was added). */
+  total_latency_ms: number | null;
   /** The whole record as JSON: every signal, including those without a column. */
   record: string;
   /** `request`, `decision` and `cost` (strict mode), or `retention` (an event). */
@@ -103,6 +105,7 @@ const MIRRORED: [keyof StoredRow, string][] = [
   ['output_tokens', 'output_tokens'],
   ['cost_usd', 'cost_usd'],
   ['budget_reserved_usd', 'budget_reserved_usd'],
+  ['total_latency_ms', 'total_latency_ms'],
 ];
 
 /**
@@ -138,6 +141,8 @@ export function verifyChain(chain: string, rows: Iterable<StoredRow>): ChainVerd
         const stored = row[column];
         // Records written before the reserved amount was a column have none: the migration stored 0.
         const hashed = json[field] ?? (column === 'budget_reserved_usd' ? 0 : null);
+        // A replica of an older version (rolling upgrade) leaves the latency column empty: an index gap, not an edit.
+        if (column === 'total_latency_ms' && stored === null) continue;
         if (column === 'stream' ? Boolean(stored) !== Boolean(hashed) : stored !== hashed) return fail(row, `column ${column} differs from the hashed record (edited)`);
       }
       if (Boolean(row.stream) !== Boolean(json.stream)) return fail(row, 'column stream differs from the hashed record (edited)');

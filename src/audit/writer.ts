@@ -11,7 +11,7 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, re
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import type { AuditSink } from '../store/types.js';
-import type { AuditRecord } from './record.js';
+import type { TrailRecord } from './admin-event.js';
 
 export interface AuditWriterOptions {
   flushIntervalMs: number;
@@ -20,7 +20,7 @@ export interface AuditWriterOptions {
 }
 
 export class AuditWriter {
-  private queue: AuditRecord[] = [];
+  private queue: TrailRecord[] = [];
   private flushing: Promise<void> | undefined;
   private readonly timer: NodeJS.Timeout;
   /** Records in the spool file, waiting for the store. */
@@ -37,13 +37,13 @@ export class AuditWriter {
     for (const file of [options.spoolFile, `${options.spoolFile}.replay`]) if (existsSync(file)) this.spooled += readSpool(file).length;
   }
 
-  append(record: AuditRecord): void {
+  append(record: TrailRecord): void {
     this.queue.push(record);
     if (this.queue.length >= this.options.batchSize && !this.flushing) setImmediate(() => void this.flush());
   }
 
   /** Commits one record now (strict durability); spools it durably if the store refuses. */
-  async writeNow(record: AuditRecord): Promise<void> {
+  async writeNow(record: TrailRecord): Promise<void> {
     try {
       await this.sink.append([record]);
     } catch (err) {
@@ -85,7 +85,7 @@ export class AuditWriter {
     }
   }
 
-  private spool(records: AuditRecord[], err: unknown): void {
+  private spool(records: TrailRecord[], err: unknown): void {
     mkdirSync(dirname(this.options.spoolFile), { recursive: true });
     const fd = openSync(this.options.spoolFile, 'a');
     try {
@@ -119,10 +119,10 @@ export class AuditWriter {
   }
 }
 
-function readSpool(file: string): AuditRecord[] {
+function readSpool(file: string): TrailRecord[] {
   return readFileSync(file, 'utf8')
     .split('\n')
     .filter((line) => line.trim() !== '')
-    .map((line) => JSON.parse(line) as AuditRecord);
+    .map((line) => JSON.parse(line) as TrailRecord);
 }
 

@@ -68,6 +68,8 @@ export class ReviewQueue {
   async submit(item: ReviewItem): Promise<void> {
     if (item.mode === 'hold' && this.options.instance !== undefined) item.owner ??= this.options.instance;
     await this.store.create(item);
+    // Reviewers' live feeds (admin API, on every replica) pick it up from the store.
+    this.announce('review.created', item.id);
     void postWebhook(
       this.options.webhook,
       {
@@ -100,6 +102,7 @@ export class ReviewQueue {
       };
       const close = async (status: Extract<ReviewStatus, 'expired' | 'abandoned' | 'failed'>) => {
         const closed = await this.store.decide(item.id, status, null, CLOSE_REASONS[status], this.now()).catch(() => undefined);
+        if (closed) this.announce('review.decided', item.id);
         // Someone decided in the same instant: their decision wins.
         const final = closed ?? (await this.store.get(item.id).catch(() => undefined)) ?? item;
         finish(final.status === 'approved' || final.status === 'rejected' ? final.status : status, final);
@@ -132,11 +135,15 @@ export class ReviewQueue {
     if (!item) return item;
     const local = this.waiters.get(id);
     if (local) local(item);
-    else if (item.mode === 'hold') {
-      // Held on another replica: tell it now. A failed publish only delays the release to its poll.
-      await this.options.signals?.publish('review.decided', JSON.stringify({ id })).catch((err: unknown) => this.options.log.warn({ err, review: id }, 'announcing a review decision failed; the holding replica finds it by polling'));
-    }
+    // Announced always: a request held on another replica is released at once (a failed publish
+    // only delays it to its poll), and reviewers' live feeds on every replica see the decision.
+    await this.options.signals?.publish('review.decided', JSON.stringify({ id })).catch((err: unknown) => this.options.log.warn({ err, review: id }, 'announcing a review decision failed; the holding replica finds it by polling'));
     return item;
+  }
+
+  /** Best effort: a lost announcement only means a live feed misses one event (its list reload catches up). */
+  private announce(channel: 'review.created' | 'review.decided', id: string): void {
+    void this.options.signals?.publish(channel, JSON.stringify({ id })).catch((err: unknown) => this.options.log.warn({ err, review: id }, `announcing ${channel} failed`));
   }
 
   /**

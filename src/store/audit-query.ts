@@ -3,8 +3,9 @@
  * portable queries). These queries moved here from audit/query.ts, audit/verify.ts,
  * audit/spend.ts and budget/seed.ts, so those modules take the AuditQuery interface.
  */
-import type { Kysely } from 'kysely';
-import { chargedSpendBuckets, chargedSum, unfinishedRows, type ChargedTables } from './charged-rows.js';
+import { sql, type Kysely } from 'kysely';
+import { chargedSpendBuckets, chargedSpendBy, chargedSum, unfinishedRows, type ChargedTables, type SpendGroup, type SpendGroupRow } from './charged-rows.js';
+import { overviewBuckets, type OverviewQuery, type OverviewRow } from './audit-overview.js';
 import type { StoredRow } from '../audit/chain.js';
 import type { AuditRecord } from '../audit/record.js';
 import type { AuditExportFilter, AuditFilter, AuditPage, AuditQuery, CostScope, SpendBucket } from './types.js';
@@ -35,7 +36,14 @@ export class KyselyAuditQuery<DB extends { audit_records: AuditRecordsTable }> i
     if (f.since !== undefined) q = q.where('received_at', '>=', f.since);
     if (f.until !== undefined) q = q.where('received_at', '<', f.until);
     if (f.decisionId) q = q.where('decision_id', '=', f.decisionId);
-    if (!f.allKinds) q = q.where('kind', '=', 'request');
+    if (f.kinds) q = q.where('kind', 'in', f.kinds);
+    else if (!f.allKinds) q = q.where('kind', '=', 'request');
+    if (f.text) {
+      // LIKE with the wildcards of the text escaped; the same on both back ends.
+      const pattern = `%${f.text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      const like = (column: 'decision_id' | 'endpoint' | 'model_resolved' | 'model_requested' | 'team_id' | 'agent_id' | 'key_id' | 'error_code') => sql<boolean>`${sql.ref(column)} like ${pattern} escape '\\'`;
+      q = q.where((eb) => eb.or([like('decision_id'), like('endpoint'), like('model_resolved'), like('model_requested'), like('team_id'), like('agent_id'), like('key_id'), like('error_code')]));
+    }
     if (f.cursor) q = q.where('seq', '<', decodeCursor(f.cursor));
     const rows = await q.execute();
     const page = rows.slice(0, limit);
@@ -50,7 +58,8 @@ export class KyselyAuditQuery<DB extends { audit_records: AuditRecordsTable }> i
     if (f.tenantId) q = q.where('tenant_id', '=', f.tenantId);
     if (f.since !== undefined) q = q.where('received_at', '>=', f.since);
     if (f.until !== undefined) q = q.where('received_at', '<', f.until);
-    if (!f.allKinds) q = q.where('kind', '=', 'request');
+    if (f.kinds) q = q.where('kind', 'in', f.kinds);
+    else if (!f.allKinds) q = q.where('kind', '=', 'request');
     return (await q.execute()).map((r) => ({ seq: r.seq, record: JSON.parse(r.record) as AuditRecord }));
   }
 
@@ -65,6 +74,14 @@ export class KyselyAuditQuery<DB extends { audit_records: AuditRecordsTable }> i
   // Charged rows (store/charged-rows.ts): a request whose final record a crash lost still counts, once.
   async spendBuckets(q: { tenantId?: string; since: number; until?: number }): Promise<SpendBucket[]> {
     return chargedSpendBuckets(this.charged(), q);
+  }
+
+  async spendBy(q: { group: SpendGroup; tenantId?: string; since: number; until?: number }): Promise<SpendGroupRow[]> {
+    return chargedSpendBy(this.charged(), q);
+  }
+
+  async overview(q: OverviewQuery): Promise<OverviewRow[]> {
+    return overviewBuckets(this.db, q);
   }
 
   async sumCost(s: CostScope): Promise<number> {

@@ -106,3 +106,55 @@ export async function unfinishedRows(db: Kysely<ChargedTables>): Promise<{ kind:
     .execute();
   return rows.map((r) => ({ kind: r.kind as 'decision' | 'cost', record: JSON.parse(r.record) as AuditRecord }));
 }
+
+export type SpendGroup = 'tenant' | 'team' | 'agent' | 'model';
+
+/** The columns that identify a group: a team or agent is named within its tenant (and team). */
+const GROUP_COLUMNS = {
+  tenant: ['a.tenant_id'],
+  team: ['a.tenant_id', 'a.team_id'],
+  agent: ['a.tenant_id', 'a.team_id', 'a.agent_id'],
+  model: ['a.model_resolved'],
+} as const;
+
+/** AuditQuery.spendBy: charged rows summed per tenant, team, agent or model, largest cost first. */
+export async function chargedSpendBy(db: Kysely<ChargedTables>, q: { group: SpendGroup; tenantId?: string; since: number; until?: number }): Promise<SpendGroupRow[]> {
+  const cols = GROUP_COLUMNS[q.group];
+  let query = chargedRows(db)
+    .select([...cols])
+    .select([
+      sql<number>`count(*)`.as('requests'),
+      sql<number>`coalesce(sum(a.input_tokens), 0)`.as('input_tokens'),
+      sql<number>`coalesce(sum(a.output_tokens), 0)`.as('output_tokens'),
+      sql<number>`coalesce(sum(${chargedUsd}), 0)`.as('cost_usd'),
+    ])
+    .where('a.received_at', '>=', q.since)
+    .where('a.tenant_id', 'is not', null)
+    .groupBy([...cols]);
+  if (q.until !== undefined) query = query.where('a.received_at', '<', q.until);
+  if (q.tenantId) query = query.where('a.tenant_id', '=', q.tenantId);
+  const rows = (await query.execute()) as unknown as Record<string, unknown>[];
+  return rows
+    .map((r) => ({
+      tenant_id: q.group === 'model' ? null : (r.tenant_id as string),
+      team_id: q.group === 'team' || q.group === 'agent' ? ((r.team_id as string | null) ?? null) : null,
+      agent_id: q.group === 'agent' ? ((r.agent_id as string | null) ?? null) : null,
+      model: q.group === 'model' ? ((r.model_resolved as string | null) ?? null) : null,
+      requests: Number(r.requests),
+      input_tokens: Number(r.input_tokens),
+      output_tokens: Number(r.output_tokens),
+      cost_usd: Number(r.cost_usd),
+    }))
+    .sort((a, b) => b.cost_usd - a.cost_usd || b.requests - a.requests);
+}
+
+export interface SpendGroupRow {
+  tenant_id: string | null;
+  team_id: string | null;
+  agent_id: string | null;
+  model: string | null;
+  requests: number;
+  input_tokens: number;
+  output_tokens: number;
+  cost_usd: number;
+}

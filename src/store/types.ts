@@ -6,7 +6,13 @@
  */
 import type { RetentionEvent, StoredRow } from '../audit/chain.js';
 import type { AuditRecord } from '../audit/record.js';
+import type { TrailRecord } from '../audit/admin-event.js';
 import type { ReviewStore } from '../review/types.js';
+import type { SpendGroup, SpendGroupRow } from './charged-rows.js';
+import type { OverviewQuery, OverviewRow } from './audit-overview.js';
+
+export type { SpendGroup, SpendGroupRow } from './charged-rows.js';
+export type { OverviewQuery, OverviewRow } from './audit-overview.js';
 
 export type { ReviewFilter, ReviewItem, ReviewStatus, ReviewStore } from '../review/types.js';
 
@@ -33,9 +39,9 @@ export interface KeyStore {
   revoke(id: string, at?: Date): Promise<boolean>;
 }
 
-/** Append-only destination of audit records, written in batches. */
+/** Append-only destination of audit records (and admin events), written in batches. */
 export interface AuditSink {
-  append(records: readonly AuditRecord[]): Promise<void>;
+  append(records: readonly TrailRecord[]): Promise<void>;
 }
 
 /**
@@ -76,13 +82,12 @@ export interface ResponseStore {
 }
 
 /**
- * What replicas tell each other at once (review decided, policy replaced, key revoked, runtime
- * configuration changed). Delivery
+export type SignalChannel = 'review.created' | 'review.decided' | 'policy.replaced' | 'key.revoked' | 'config.changed';
  * is best effort (Redis pub/sub drops messages while a subscriber is disconnected), so every
  * receiver also has a slower safety net; handlers must be idempotent, since the sender receives
  * its own messages too.
  */
-export type SignalChannel = 'review.decided' | 'policy.replaced' | 'key.revoked' | 'config.changed';
+export type SignalChannel = 'review.created' | 'review.decided' | 'policy.replaced' | 'key.revoked' | 'config.changed';
 
 export interface SignalBus {
   publish(channel: SignalChannel, message: string): Promise<void>;
@@ -111,8 +116,12 @@ export interface AuditFilter {
   since?: number;
   until?: number;
   decisionId?: string;
-  /** Include strict mode's `decision` and `cost` rows and retention events (default: finished requests only). */
+  /** Include strict mode's `decision` and `cost` rows, admin events and retention events (default: finished requests only). */
   allKinds?: boolean;
+  /** Only these kinds (`request`, `decision`, `cost`, `admin`, `retention`); overrides allKinds. */
+  kinds?: string[];
+  /** Free text: a substring of the decision id, endpoint, model, team, agent, key or error code. */
+  text?: string;
   limit?: number;
   /** From a previous page's `next_cursor`. */
   cursor?: string;
@@ -123,7 +132,7 @@ export interface AuditPage {
   next_cursor: string | null;
 }
 
-export type AuditExportFilter = Pick<AuditFilter, 'tenantId' | 'since' | 'until' | 'allKinds'>;
+export type AuditExportFilter = Pick<AuditFilter, 'tenantId' | 'since' | 'until' | 'allKinds' | 'kinds'>;
 
 /** Spend of one 15-minute bucket (`bucket` = its start, epoch ms) per tenant/team/agent/model. */
 export interface SpendBucket {
@@ -161,6 +170,10 @@ export interface AuditQuery {
    * decision row at its reserved amount) with a tenant since `since`, grouped by 15-minute bucket.
    */
   spendBuckets(q: { tenantId?: string; since: number; until?: number }): Promise<SpendBucket[]>;
+  /** Charged rows (as spendBuckets) summed per tenant, team, agent or model, largest cost first. */
+  spendBy(q: { group: SpendGroup; tenantId?: string; since: number; until?: number }): Promise<SpendGroupRow[]>;
+  /** Finished requests per time bucket: outcomes, errors, cost and latency percentiles (admin overview). */
+  overview(q: OverviewQuery): Promise<OverviewRow[]>;
   /** What a scope's requests charged since `since`, counted as spendBuckets does (budget seeding at start). */
   sumCost(scope: CostScope): Promise<number>;
   /** Strict mode's `decision` and `cost` rows of requests without a final record, oldest first (recovery at start). */

@@ -16,7 +16,7 @@
  */
 import type { Kysely, Transaction } from 'kysely';
 import { chainHash, chainOf, GENESIS_HASH, type RetentionEvent } from '../../audit/chain.js';
-import type { AuditRecord } from '../../audit/record.js';
+import type { TrailRecord } from '../../audit/admin-event.js';
 import type { AuditRetention, AuditSink } from '../types.js';
 import type { PostgresTables } from './database.js';
 
@@ -31,7 +31,7 @@ const INSERT_CHUNK = 1000;
 export class PostgresAuditSink implements AuditSink, AuditRetention {
   constructor(private readonly db: Kysely<PostgresTables>) {}
 
-  async append(records: readonly AuditRecord[]): Promise<void> {
+  async append(records: readonly TrailRecord[]): Promise<void> {
     if (records.length === 0) return;
     await retryOnDeadlock(() =>
       this.db.transaction().execute(async (trx) => {
@@ -134,7 +134,7 @@ async function retryOnDeadlock<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
-function columns(r: AuditRecord) {
+function columns(r: TrailRecord) {
   return {
     decision_id: r.decision_id,
     received_at: r.received_at_ms,
@@ -155,5 +155,6 @@ function columns(r: AuditRecord) {
     output_tokens: r.output_tokens,
     cost_usd: r.cost_usd,
     budget_reserved_usd: r.budget_reserved_usd,
+    total_latency_ms: 'total_latency_ms' in r ? r.total_latency_ms : null,
   };
 }

@@ -103,9 +103,17 @@ export const postgresMigrations: Record<string, Migration> = {
       await sql`create index review_items_pending_owner on review_items (status, owner)`.execute(db);
     },
   },
-  '0005_runtime_config': {
+  '0005_audit_latency': {
     async up(db: Kysely<unknown>) {
-      // Entities and provider credentials of the admin API, and key expiry (as SQLite's 0008).
+      // The admin overview's latency percentiles are computed in SQL from this column; admin queries filter by kind and time.
+      await sql`alter table audit_records add column total_latency_ms double precision`.execute(db);
+      await sql`update audit_records set total_latency_ms = (record::jsonb ->> 'total_latency_ms')::double precision where kind <> 'retention'`.execute(db);
+      await sql`create index audit_kind_time on audit_records (kind, received_at)`.execute(db);
+    },
+  },
+  '0006_runtime_config': {
+    async up(db: Kysely<unknown>) {
+      // Entities and provider credentials of the admin API, and key expiry (as SQLite's 0009).
       await sql`alter table api_keys add column expires_at bigint`.execute(db);
       await sql`create table config_entities (
         kind text not null,

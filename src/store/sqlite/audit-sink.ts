@@ -6,13 +6,13 @@
  */
 import type { Kysely } from 'kysely';
 import { chainHash, chainOf, GENESIS_HASH, type RetentionEvent } from '../../audit/chain.js';
-import type { AuditRecord } from '../../audit/record.js';
+import type { TrailRecord } from '../../audit/admin-event.js';
 import type { AuditRetention, AuditSink } from '../types.js';
 import { rawSqlite, type SqliteTables } from './database.js';
 
 const INSERT_COLUMNS = [
   'decision_id', 'received_at', 'tenant_id', 'team_id', 'agent_id', 'key_id', 'endpoint', 'model_requested', 'model_resolved', 'provider',
-  'stream', 'policy_outcome', 'risk_score', 'http_status', 'error_code', 'input_tokens', 'output_tokens', 'cost_usd', 'budget_reserved_usd',
+  'stream', 'policy_outcome', 'risk_score', 'http_status', 'error_code', 'input_tokens', 'output_tokens', 'cost_usd', 'budget_reserved_usd', 'total_latency_ms',
   'record', 'kind', 'chain', 'chain_seq', 'prev_hash', 'record_hash',
 ] as const;
 
@@ -31,7 +31,7 @@ export class SqliteAuditSink implements AuditSink, AuditRetention {
     return sink;
   }
 
-  async append(records: readonly AuditRecord[]): Promise<void> {
+  async append(records: readonly TrailRecord[]): Promise<void> {
     // A prepared statement in one synchronous transaction, under Kysely's connection lock: the
     // group commit costs a few microseconds a record instead of building SQL for every row.
     const rows = records.map((r) => ({ ...columns(r), record: JSON.stringify(r), kind: r.kind, chain: chainOf(r.tenant_id) }));
@@ -145,7 +145,7 @@ export class SqliteAuditSink implements AuditSink, AuditRetention {
   }
 }
 
-function columns(r: AuditRecord) {
+function columns(r: TrailRecord) {
   return {
     decision_id: r.decision_id,
     received_at: r.received_at_ms,
@@ -166,5 +166,6 @@ function columns(r: AuditRecord) {
     output_tokens: r.output_tokens,
     cost_usd: r.cost_usd,
     budget_reserved_usd: r.budget_reserved_usd,
+    total_latency_ms: 'total_latency_ms' in r ? r.total_latency_ms : null,
   };
 }

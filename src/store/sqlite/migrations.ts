@@ -145,7 +145,15 @@ export const migrations: Record<string, Migration> = {
       await db.schema.createIndex('review_pending_owner').on('review_items').columns(['status', 'mode', 'owner']).execute();
     },
   },
-  '0008_runtime_config': {
+  '0008_audit_latency': {
+    async up(db: Kysely<unknown>) {
+      // The admin overview's latency percentiles are computed in SQL from this column; admin queries filter by kind and time.
+      await sql`alter table audit_records add column total_latency_ms real`.execute(db);
+      await sql`update audit_records set total_latency_ms = json_extract(record, '$.total_latency_ms') where kind != 'retention'`.execute(db);
+      await db.schema.createIndex('audit_kind_time').on('audit_records').columns(['kind', 'received_at']).execute();
+    },
+  },
+  '0009_runtime_config': {
     async up(db: Kysely<unknown>) {
       // Entities and provider credentials of the admin API, and key expiry (issue 14).
       await sql`alter table api_keys add column expires_at integer`.execute(db);
