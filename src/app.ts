@@ -13,6 +13,9 @@ import type { ResponseStore, SignalBus, Stores } from './store/types.js';
 import { adminApi } from './routes/admin/index.js';
 import { adminApi as adminApiV1 } from './admin/api.js';
 import { healthRoutes as adminHealthRoutes } from './admin/routes/health.js';
+import { entityRoutes } from './admin/routes/entities.js';
+import { keyRoutes } from './admin/routes/keys.js';
+import { providerRoutes } from './admin/routes/providers.js';
 import { auditRoutes } from './routes/admin/audit.js';
 import { policyRoutes } from './routes/admin/policies.js';
 import { reviewRoutes } from './routes/admin/reviews.js';
@@ -199,7 +202,7 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
   modelsRoute(app, pipeline);
   healthRoutes(app, deps, edge);
   adminApi(app, deps, edge, [reviewRoutes, spendRoutes, policyRoutes, auditRoutes]);
-  adminApiV1(app, deps, edge, { modules: [adminHealthRoutes] });
+  adminApiV1(app, deps, edge, { modules: [adminHealthRoutes, entityRoutes, keyRoutes, providerRoutes] });
 
   app.setErrorHandler((err, request, reply) => {
     const gw = fromFastifyError(err);

@@ -284,6 +284,12 @@ export class RuntimeConfig {
     );
   }
 
+  /** A runtime key was revoked: this replica forgets it now, the others when the announcement arrives (else within keys.cache_ttl). */
+  async keyRevoked(id: string): Promise<void> {
+    this.holder.current.keys.forget(id);
+    await this.options.signals.publish('key.revoked', JSON.stringify({ id })).catch((err: unknown) => this.options.logger.warn({ err }, 'announcing a key revocation failed; other replicas stop accepting it within keys.cache_ttl'));
+  }
+
   close(): void {
     clearTimeout(this.debounce);
     clearInterval(this.resync);

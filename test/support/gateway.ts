@@ -25,12 +25,12 @@ export interface TestGateway extends RunningGateway {
   stop(): Promise<void>;
 }
 
-export async function startTestGateway(yaml: string, env: Record<string, string> = {}, options: Pick<StartOptions, 'reloadOn'> = {}): Promise<TestGateway> {
+export async function startTestGateway(yaml: string, env: Record<string, string> = {}, options: Pick<StartOptions, 'reloadOn' | 'masterKey'> = {}): Promise<TestGateway> {
   const dir = mkdtempSync(join(tmpdir(), 'omega-test-'));
   const text = yaml.replaceAll('${DATA_DIR}', dir);
   writeFileSync(join(dir, 'omega.yaml'), text);
   const config = parseConfigText(text, join(dir, 'omega.yaml'), env);
-  const gateway = await startGateway({ config, port: 0, host: '127.0.0.1', logger: pino({ level: process.env.OMEGA_TEST_LOG ?? 'silent' }), env, reloadOn: options.reloadOn });
+  const gateway = await startGateway({ config, port: 0, host: '127.0.0.1', logger: pino({ level: process.env.OMEGA_TEST_LOG ?? 'silent' }), env, reloadOn: options.reloadOn, masterKey: options.masterKey });
   const auditRecords = async () => {
     await gateway.audit.flush();
     const records: AuditRecord[] = [];

@@ -63,6 +63,9 @@ const TYPES = {
   admin_unauthenticated: 'authentication_error',
   admin_forbidden: 'permission_error',
   review_already_decided: 'invalid_request_error',
+  managed_by_file: 'invalid_request_error',
+  conflict: 'invalid_request_error',
+  master_key_missing: 'api_error',
 } as const satisfies Record<ErrorCode, AnthropicErrorType>;
 
 /** Statuses of an upstream's refusal passed through (upstream_rejected keeps the provider's status). */
