@@ -15,12 +15,14 @@ import type { GatewayIdentity } from './audit/record.js';
 import { AuditWriter } from './audit/writer.js';
 import { auditLostRequests } from './audit/recover.js';
 import { applyRetention } from './audit/retention.js';
-import { KeyDirectory } from './auth/directory.js';
 import { loadConfigFile, type GatewayConfig } from './config/load.js';
+import { RuntimeConfig } from './config/runtime.js';
+import { CredentialSealer } from './config/credentials.js';
+import { StoredEntities } from './config/entities.js';
+import type { ConfigSnapshot } from './config/snapshot.js';
 import { startDemoUpstream, type DemoUpstream } from './demo/upstream.js';
 import { UpstreamClient } from './pipeline/forward.js';
 import { SHUTDOWN_ABORT } from './pipeline/run.js';
-import { RouteTable } from './pipeline/select-route.js';
 import { AlertNotifier } from './budget/alerts.js';
 import { MemoryBudgetLedger } from './budget/memory-ledger.js';
 import { seedLedgerFromAudit } from './budget/seed.js';
@@ -38,7 +40,7 @@ import { RedisSignalBus } from './store/redis/signals.js';
 import type { SignalBus } from './store/types.js';
 import { PolicySync } from './policy/sync.js';
 import { createLogger, scrubbingLogger } from './telemetry/logger.js';
-import { scrubberFor } from './security/scrub.js';
+import { configSecrets, scrubberFor } from './security/scrub.js';
 import { GatewayMetrics } from './telemetry/metrics.js';
 import { createTracing } from './telemetry/tracing.js';
 import { DRAIN_MESSAGE, superviseWorkers } from './cli/workers.js';
@@ -57,6 +59,8 @@ export interface RunningGateway {
   readonly db: SqliteDb;
   stores: OpenedStores;
   audit: AuditWriter;
+  /** The configuration in force and its reloads. */
+  runtime: RuntimeConfig;
   /** Graceful stop: drain in-flight requests (up to shutdown_grace), flush the audit, close stores. */
   close(): Promise<void>;
 }
@@ -72,6 +76,15 @@ export interface StartOptions {
    * across its restarts and distinct between replicas. Default: the host name.
    */
   instance?: string;
+  /** Variables for `${ENV}` interpolation when the file is reloaded. Default: this process's environment. */
+  env?: Record<string, string | undefined>;
+  /**
+   * `OMEGA_MASTER_KEY`: seals provider credentials set through the admin API (32 bytes, hex or
+   * base64). Without it such credentials are refused (and stored ones ignored).
+   */
+  masterKey?: string;
+  /** Reload the configuration file on SIGHUP, and when it changes (`omega serve` sets both). */
+  reloadOn?: { sighup?: boolean; fileChange?: boolean };
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -114,10 +127,6 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
 
   const identity: GatewayIdentity = { instance: options.instance ?? hostname(), version: GATEWAY_VERSION, configVersion: config.version };
   const upstream = new UpstreamClient(config);
-  const routes = new RouteTable(config, baseUrls);
-  // Tokenizers load lazily and are large; load the ones the configured models need now, not on a request.
-  for (const model of Object.values(config.models)) preloadTokenizerFor(model.model ?? '');
-  for (const name of Object.keys(config.models)) preloadTokenizerFor(name);
 
   // Replicas tell each other about decisions, policy changes and revocations through Redis; alone, in memory.
   const signals: SignalBus = config.redis.url
@@ -128,6 +137,25 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
   const policySync = new PolicySync(policies, stores.policies, signals, logger);
   await policySync.load();
   await policySync.listen();
+  // The configuration in force (the file, plus entities of the admin API): swapped on reload.
+  const sealer = options.masterKey ? CredentialSealer.fromMasterKey(options.masterKey) : undefined;
+  const entities = new StoredEntities(stores.config, { sealer, policyNames: () => policies.names(), log: logger });
+  const runtime = await RuntimeConfig.open({ initial: config, env: options.env ?? process.env, keyStore, policies, policyStore: stores.policies, signals, logger, baseUrls, entities });
+  const prepare = (snapshot: ConfigSnapshot) => {
+    // Credentials that arrive later are scrubbed from logs and answers as the file's are.
+    upstream.scrubber.learn(configSecrets(snapshot.config));
+    // Tokenizers load lazily and are large; load the ones the configured models need now, not on a request.
+    for (const [name, model] of Object.entries(snapshot.config.models)) {
+      preloadTokenizerFor(model.model ?? '');
+      preloadTokenizerFor(name);
+    }
+  };
+  prepare(runtime.holder.current);
+  runtime.holder.onSwap(prepare);
+  await runtime.listen();
+  const reloadOnSighup = () => void runtime.reloadFile('SIGHUP');
+  if (options.reloadOn?.fileChange) runtime.watchFile();
+  if (options.reloadOn?.sighup) process.on('SIGHUP', reloadOnSighup);
   // Counters: Redis when configured (shared by every replica; quotas and budgets in one round
   // trip), else in this process.
   const localBudgets = new MemoryBudgetLedger({ timeZone: config.budgets.timezone });
@@ -154,7 +182,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
   const longestHold = Math.max(0, ...Object.values(config.policies).map((p) => p.review.timeout));
   const reservationTtlMs = config.server.upstream_timeout * config.routing.max_attempts + longestHold + 60_000;
   const metrics = new GatewayMetrics({
-    deploymentStates: () => routes.deploymentStates(),
+    deploymentStates: () => runtime.holder.current.routes.deploymentStates(),
     auditQueueDepth: () => audit.pending,
     reviewHeld: () => reviews.held,
     degraded: (): Record<string, number> => (counters ? { counters: counters.degraded ? 1 : 0 } : {}),
@@ -168,13 +196,12 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     providerTypes: Object.fromEntries(Object.entries(config.providers).map(([n, p]) => [n, p.type])),
     onError: (err) => logger.warn({ err }, 'tracing disabled: the OpenTelemetry SDK failed to load'),
   });
-  const keys = new KeyDirectory(config, keyStore);
-  await keys.listen(signals);
   const deps: GatewayDeps = {
     config,
     responses: stores.responses,
-    keys,
-    routes,
+    snapshots: runtime.holder,
+    runtime,
+    sealer,
     upstream,
     policy: new PolicyEngine(policies),
     limiter,
@@ -197,7 +224,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     inFlight: new Set(),
     readiness: async () => {
       await stores.ping();
-      return { storage: 'ok', ...(counters ? { counters: counters.readiness() } : {}), deployments: routes.deploymentStates() };
+      return { storage: 'ok', ...(counters ? { counters: counters.readiness() } : {}), deployments: runtime.holder.current.routes.deploymentStates() };
     },
   };
   const app = buildApp(deps);
@@ -229,6 +256,8 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
         reviews.shutdown();
         clearInterval(retentionTimer);
         policySync.close();
+        runtime.close();
+        process.off('SIGHUP', reloadOnSighup);
         await until(() => deps.inFlight.size === 0, config.server.shutdown_grace);
         if (deps.inFlight.size > 0) {
           logger.warn({ inFlight: deps.inFlight.size }, 'shutdown grace period over; aborting in-flight requests');
@@ -269,6 +298,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     },
     stores,
     audit,
+    runtime,
     close,
   };
 }
@@ -305,7 +335,7 @@ export async function serve(options: { config?: string; port?: number; workers?:
     superviseWorkers({ workers, instance: process.env.OMEGA_INSTANCE ?? hostname(), logger });
     return;
   }
-  const gateway = await startGateway({ config, port: options.port, logger, instance: process.env.OMEGA_INSTANCE });
+  const gateway = await startGateway({ config, port: options.port, logger, instance: process.env.OMEGA_INSTANCE, env: process.env, masterKey: process.env.OMEGA_MASTER_KEY || undefined, reloadOn: { sighup: true, fileChange: true } });
   logger.info({ url: gateway.url, config: config.source, configVersion: config.version }, 'gateway listening');
   process.stdout.write(banner(gateway));
 

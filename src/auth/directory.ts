@@ -3,11 +3,12 @@
  * file live in memory; keys created at runtime are looked up in the KeyStore once and cached for
  * `keys.cache_ttl`, so the hot path does not touch the database. A revocation takes effect
  * within that time, or at once where it is announced on the signal bus (`omega keys revoke`
- * with `redis.url` set).
+ * with `redis.url` set; config/runtime.ts forwards the announcement to `forget`). One directory
+ * belongs to one configuration snapshot (config/snapshot.ts).
  */
 import type { AgentConfig, TeamConfig, TenantConfig } from '../config/schema.js';
 import type { GatewayConfig } from '../config/load.js';
-import type { KeyStore, SignalBus } from '../store/types.js';
+import type { KeyStore } from '../store/types.js';
 import { hashApiKey } from './api-keys.js';
 
 export interface Principal {
@@ -62,11 +63,13 @@ export class KeyDirectory {
     if (cached && cached.expiresAt > now) return cached.principal ?? undefined;
 
     const record = await this.store.findByHash(hash);
-    const principal = record && !record.revokedAt ? this.principalFor(record.tenantId, record.agentId, record.id) : undefined;
+    const expiry = record?.expiresAt?.getTime() ?? Infinity;
+    const principal = record && !record.revokedAt && expiry > now ? this.principalFor(record.tenantId, record.agentId, record.id) : undefined;
     if (this.cache.size >= MAX_CACHE_ENTRIES) this.cache.clear();
     this.cache.set(hash, {
       principal: principal ?? null,
-      expiresAt: now + (principal ? this.config.keys.cache_ttl : NEGATIVE_TTL_MS),
+      // A key about to expire is not served from the cache past its expiry.
+      expiresAt: principal ? Math.min(now + this.config.keys.cache_ttl, expiry) : now + NEGATIVE_TTL_MS,
     });
     return principal;
   }
@@ -74,18 +77,6 @@ export class KeyDirectory {
   /** Drops a key from the cache, so its next use reads the store (and finds it revoked). */
   forget(keyId: string): void {
     for (const [hash, entry] of this.cache) if (entry.principal?.keyId === keyId) this.cache.delete(hash);
-  }
-
-  /** Forgets keys as their revocations are announced (by key id: hashes never go on the bus). */
-  async listen(signals: SignalBus): Promise<void> {
-    await signals.subscribe('key.revoked', (message) => {
-      try {
-        const id = (JSON.parse(message) as { id?: unknown }).id;
-        if (typeof id === 'string') this.forget(id);
-      } catch {
-        // Not ours to act on: a malformed message changes nothing.
-      }
-    });
   }
 
   /** The principal a runtime key of this tenant/agent would have; undefined if the config lacks them. */
