@@ -3,33 +3,29 @@
  * an admin can set a provider's credential here; it is never shown back.
  */
 import { useId, useState, type FormEvent } from 'react';
-import { admin, type List } from '../api';
+import { admin, formatTime, type List } from '../api';
 import { canWrite, useSession } from '../app';
 import { ErrorState, Notice, Show, useAsync } from '../components/states';
 import { usePageTitle } from '../router';
 
 interface Provider {
   name: string;
-  type?: string;
-  base_url?: string;
-  circuit?: { state?: string; failures?: number; opened_at?: string | null } | string;
-  circuit_state?: string;
-  credential_set?: boolean;
-  managed_by?: 'file' | 'api';
-  [k: string]: unknown;
+  type: string;
+  base_url: string | null;
+  /** file: the deployment file gives the key (read-only here); api: set here; none: missing. */
+  credential: { source: 'file' | 'api' | 'none'; updated_at: string | null };
+  managed_by: 'file';
 }
+
 function ManagedBy({ by }: { by?: string }) {
   return by ? <span className={`badge${by === 'api' ? ' badge-api' : ''}`}>{by}</span> : null;
 }
 
 interface Model {
-  name?: string;
-  id?: string;
-  provider?: string;
-  model?: string;
-  upstream_model?: string;
-  price?: { input?: number; output?: number };
-  managed_by?: 'file' | 'api';
+  id: string;
+  config: { provider?: string; model?: string; price?: { input?: number; output?: number }; [k: string]: unknown };
+  available: boolean;
+  managed_by: 'file' | 'api';
 }
 
 /** GET /health: every provider with the circuit state of each of its deployments. */
@@ -45,7 +41,7 @@ export function ProvidersPage() {
   // Circuit states come from /health (admins and auditors); what is configured from /providers (admins).
   const health = useAsync((signal) => admin<Health>('/health', { signal }), []);
   const providers = useAsync((signal) => (admin_ ? admin<List<Provider>>('/providers', { signal }) : Promise.resolve({ object: 'list' as const, data: [] })), [admin_]);
-  const models = useAsync((signal) => admin<List<Model>>('/models', { signal }), []);
+  const models = useAsync((signal) => (admin_ ? admin<List<Model>>('/models', { signal }) : Promise.resolve({ object: 'list' as const, data: [] as Model[] })), [admin_]);
   const configured = new Map((providers.data?.data ?? []).map((p) => [p.name, p]));
   return (
     <section aria-labelledby="page-title">
@@ -106,8 +102,8 @@ export function ProvidersPage() {
                       </td>
                       {admin_ && (
                         <td>
-                          {p?.credential_set === undefined ? '' : p.credential_set ? 'set ' : 'not set '}
-                          {p && p.managed_by !== 'file' ? <SetCredential provider={hp.name} onSet={providers.reload} /> : null}
+                          {p ? (p.credential.source === 'file' ? 'from the file' : p.credential.source === 'api' ? `set ${p.credential.updated_at ? formatTime(p.credential.updated_at) : ''} ` : 'missing ') : ''}
+                          {p && p.credential.source !== 'file' ? <SetCredential provider={hp.name} onSet={providers.reload} /> : null}
                         </td>
                       )}
                     </tr>
@@ -118,8 +114,8 @@ export function ProvidersPage() {
           </div>
         )}
       </Show>
-      <h2>Models</h2>
-      <Show state={models} isEmpty={(l) => l.data.length === 0} empty={<p>No models are configured.</p>}>
+      {admin_ && <h2>Models</h2>}
+      {admin_ && <Show state={models} isEmpty={(l) => l.data.length === 0} empty={<p>No models are configured.</p>}>
         {(l) => (
           <div className="table-wrap">
             <table className="table">
@@ -129,22 +125,26 @@ export function ProvidersPage() {
                   <th scope="col">Provider</th>
                   <th scope="col">Upstream model</th>
                   <th scope="col">Price per 1M tokens (in / out)</th>
+                  <th scope="col">Available</th>
                 </tr>
               </thead>
               <tbody>
                 {l.data.map((m) => (
-                  <tr key={m.name ?? m.id}>
-                    <th scope="row">{m.name ?? m.id}</th>
-                    <td>{m.provider ?? '—'}</td>
-                    <td>{m.upstream_model ?? m.model ?? '—'}</td>
-                    <td>{m.price ? `$${m.price.input ?? 0} / $${m.price.output ?? 0}` : '—'}</td>
+                  <tr key={m.id}>
+                    <th scope="row">
+                      {m.id} <ManagedBy by={m.managed_by} />
+                    </th>
+                    <td>{m.config.provider ?? '—'}</td>
+                    <td>{m.config.model ?? '—'}</td>
+                    <td>{m.config.price ? `$${m.config.price.input ?? 0} / $${m.config.price.output ?? 0}` : '—'}</td>
+                    <td>{m.available ? 'yes' : 'no'}</td>
                   </tr>
                 ))}
               </tbody>
             </table>
           </div>
         )}
-      </Show>
+      </Show>}
     </section>
   );
 }

@@ -26,19 +26,19 @@ interface Agent {
 }
 interface Key {
   id: string;
-  tenant?: string;
-  team?: string;
-  agent?: string;
-  prefix?: string;
-  status?: string;
-  revoked?: boolean;
-  created_at?: string | number;
-  expires_at?: string | number | null;
-  managed_by?: 'file' | 'api';
+  tenant: string;
+  team: string | null;
+  agent: string;
+  /** Identifies the key without revealing it. */
+  hint: string | null;
+  status: 'active' | 'expired' | 'revoked';
+  created_at: string | null;
+  expires_at: string | null;
+  managed_by: 'file' | 'api';
 }
 interface CreatedKey extends Key {
-  secret?: string;
-  key?: string;
+  /** The secret: in this answer only. */
+  key: string;
 }
 
 export function TenantsPage() {
@@ -211,10 +211,11 @@ function CreateKey({ tenant, agents, onCreated }: { tenant: string; agents: { te
   const chosen = target || (agents[0] ? `${agents[0].team}/${agents[0].agent}` : '');
   const submit = async (e: FormEvent) => {
     e.preventDefault();
-    const [team, agent] = chosen.split('/');
+    const agent = chosen.split('/')[1];
     setState({ busy: true });
     try {
-      const created = await admin<CreatedKey>('/keys', { method: 'POST', body: { tenant, team, agent, ...(expires ? { expires_at: new Date(expires).toISOString() } : {}) } });
+      // An agent id is unique within its tenant: the key names tenant and agent.
+      const created = await admin<CreatedKey>('/keys', { method: 'POST', body: { tenant, agent, ...(expires ? { expires_at: new Date(expires).toISOString() } : {}) } });
       setState({ created });
       onCreated();
     } catch (err) {
@@ -255,7 +256,7 @@ function CreateKey({ tenant, agents, onCreated }: { tenant: string; agents: { te
 
 /** The new key's secret, shown once: copy it now, it cannot be shown again. */
 function SecretOnce({ created, onDismiss }: { created: CreatedKey; onDismiss: () => void }) {
-  const secret = created.secret ?? created.key ?? '';
+  const secret = created.key;
   const [copied, setCopied] = useState<'yes' | 'failed' | null>(null);
   const ref = useRef<HTMLDivElement>(null);
   const secretId = useId();
@@ -323,19 +324,20 @@ function KeyTable({ keys, onChanged }: { keys: Key[]; onChanged: () => void }) {
           </thead>
           <tbody>
             {keys.map((k) => {
-              const revoked = k.revoked || k.status === 'revoked';
+              const revoked = k.status === 'revoked';
               return (
                 <tr key={k.id}>
                   <th scope="row">
                     <code>{k.id}</code> <ManagedBy by={k.managed_by} />
+                    {k.hint ? <div className="muted small-text">{k.hint}</div> : null}
                   </th>
                   <td>
                     {k.team ?? '—'} / {k.agent ?? '—'}
                   </td>
-                  <td>{revoked ? 'revoked' : (k.status ?? 'active')}</td>
+                  <td>{k.status}</td>
                   <td>{k.expires_at ? formatTime(k.expires_at) : 'never'}</td>
                   <td className="row-actions">
-                    {k.managed_by !== 'file' && !revoked && (
+                    {k.managed_by !== 'file' && k.status === 'active' && (
                       <div>
                         <button type="button" className="secondary small" onClick={() => act(k, 'rotate')} aria-label={`Rotate key ${k.id}`}>
                           Rotate
