@@ -215,7 +215,7 @@ describe.skipIf(!run)('console end to end (Chromium)', { timeout: 90_000 }, () =
     const keyForm = page.getByRole('form', { name: 'Create a key' });
     await keyForm.getByLabel('Agent').selectOption('research/e2e-agent');
     await keyForm.getByRole('button', { name: 'Create key' }).click();
-    const secretField = page.getByLabel('Secret');
+    const secretField = page.getByLabel('Secret', { exact: true });
     await secretField.waitFor();
     const secret = await secretField.inputValue();
     expect(secret).toMatch(/^omk_/);
