@@ -8,7 +8,10 @@ COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts && npm rebuild better-sqlite3
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-RUN npx tsc -p tsconfig.build.json && npm prune --omit=dev --ignore-scripts
+COPY console ./console
+# The gateway and the web console (dist/console, served at /console).
+RUN npx tsc -p tsconfig.build.json && npx tsc -p console/tsconfig.json && npx vite build -c console/vite.config.ts \
+  && npm prune --omit=dev --ignore-scripts
 
 FROM node:20.18.1-bookworm-slim AS runtime
 ENV NODE_ENV=production

@@ -12,6 +12,7 @@ import type { Admission } from './store/admission.js';
 import type { StoreAvailability } from './store/availability.js';
 import type { ResponseStore, SignalBus, Stores } from './store/types.js';
 import { adminApi } from './routes/admin/index.js';
+import { consoleRoutes } from './admin/console-static.js';
 import { adminApi as adminApiV1, type AdminModule } from './admin/api.js';
 import type { PrincipalResolver } from './admin/principal.js';
 import { auditRoutes as adminAudit } from './admin/routes/audit.js';
@@ -22,13 +23,18 @@ import { reviewRoutes as adminReviews } from './admin/routes/reviews.js';
 import { spendRoutes as adminSpend } from './admin/routes/spend.js';
 import { ConsoleSessions, sessionResolver } from './admin/sessions.js';
 import { sessionSettings, signinRoutes } from './admin/signin-routes.js';
+import { entityRoutes } from './admin/routes/entities.js';
+import { keyRoutes } from './admin/routes/keys.js';
+import { providerRoutes } from './admin/routes/providers.js';
 import { auditRoutes } from './routes/admin/audit.js';
 import { policyRoutes } from './routes/admin/policies.js';
 import { reviewRoutes } from './routes/admin/reviews.js';
 import { spendRoutes } from './routes/admin/spend.js';
 import type { GatewayIdentity } from './audit/record.js';
-import type { KeyDirectory } from './auth/directory.js';
 import type { GatewayConfig } from './config/load.js';
+import type { ConfigHolder } from './config/snapshot.js';
+import type { RuntimeConfig } from './config/runtime.js';
+import type { CredentialSealer } from './config/credentials.js';
 import { GatewayError, toOpenAIError } from './errors.js';
 import type { AlertNotifier } from './budget/alerts.js';
 import type { BudgetLedger } from './budget/ledger.js';
@@ -47,7 +53,6 @@ import { contextOf } from './edge/request-context.js';
 import type { RequestContext } from './pipeline/context.js';
 import type { UpstreamClient } from './pipeline/forward.js';
 import { sendError } from './pipeline/respond.js';
-import type { RouteTable } from './pipeline/select-route.js';
 import { healthRoutes } from './routes/health.js';
 import type { McpSessions } from './mcp/sessions.js';
 import { mcpRoutes } from './routes/mcp.js';
@@ -55,9 +60,14 @@ import { modelsRoute } from './routes/models.js';
 import { surfaceOf, surfaceRoutes } from './routes/surfaces.js';
 
 export interface GatewayDeps {
+  /** The configuration the process started with: listener, storage and other restart-only settings. */
   config: GatewayConfig;
-  keys: KeyDirectory;
-  routes: RouteTable;
+  /** The configuration in force (tenants, keys, models, providers): swapped atomically on reload. */
+  snapshots: ConfigHolder;
+  /** Reloads and admin writes of the configuration (the holder above is `runtime.holder`). */
+  runtime: RuntimeConfig;
+  /** Seals provider credentials (OMEGA_MASTER_KEY); undefined when no master key is set. */
+  sealer: CredentialSealer | undefined;
   upstream: UpstreamClient;
   policy: PolicyEngine;
   limiter: RateLimiter;
@@ -141,8 +151,7 @@ export function buildApp(deps: GatewayDeps, options: AppOptions = {}): FastifyIn
   app.decorateRequest('ctx', null);
   // The stages get their dependencies member by member; GatewayDeps stays with the app and admin routes.
   const pipeline = new Pipeline({
-    keys: deps.keys,
-    routes: deps.routes,
+    snapshots: deps.snapshots,
     upstream: deps.upstream,
     policy: deps.policy,
     limiter: deps.limiter,
@@ -229,14 +238,18 @@ export function buildApp(deps: GatewayDeps, options: AppOptions = {}): FastifyIn
   app.addHook('onClose', async () => (await mcpSessions?.catch(() => undefined))?.closeAll());
   mcpRoutes(app, config.mcp_servers, loadMcp);
   surfaceRoutes(app, pipeline, { responses: deps.responses, responsesSettings: { store: config.responses.store, retentionMs: config.responses.retention }, storage: deps.storage });
-  modelsRoute(app, pipeline, config);
+  modelsRoute(app, pipeline);
   healthRoutes(app, deps, edge);
   // Console sign-in: sessions in the shared store, read by the admin API after the bearer token.
   const sessions = new ConsoleSessions(deps.stores.sessions, sessionSettings(config), Date.now, (idHash) => deps.signals.publish('session.ended', idHash));
   signinRoutes(app, deps, edge, sessions);
-  adminApiV1(app, deps, edge, { modules: [adminReviews, adminAudit, adminSpend, adminOverview, adminPolicies, adminHealth, ...(options.adminModules ?? [])], resolvers: [sessionResolver(sessions), ...(options.adminResolvers ?? [])] });
+  adminApiV1(app, deps, edge, {
+    modules: [adminReviews, adminAudit, adminSpend, adminOverview, adminPolicies, adminHealth, entityRoutes, keyRoutes, providerRoutes, ...(options.adminModules ?? [])],
+    resolvers: [sessionResolver(sessions), ...(options.adminResolvers ?? [])],
+  });
   // Deprecated /admin paths (before /admin/v1): kept for existing scripts, admin-role tokens of all tenants only.
   adminApi(app, deps, edge, [reviewRoutes, spendRoutes, policyRoutes, auditRoutes]);
+  consoleRoutes(app);
 
   app.setErrorHandler((err, request, reply) => {
     const gw = fromFastifyError(err);

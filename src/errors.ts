@@ -39,6 +39,12 @@ export const ERROR_CATALOG = {
   signin_failed: { status: 401, type: 'authentication_error', retryable: false },
   /** Admin API: the review item was decided (or closed) already. */
   review_already_decided: { status: 409, type: 'invalid_request_error', retryable: false },
+  /** Admin API: the object is declared in the deployment file, which is its only source (GitOps). */
+  managed_by_file: { status: 409, type: 'invalid_request_error', retryable: false },
+  /** Admin API: an object with this id exists already (create), or others still depend on it (delete). */
+  conflict: { status: 409, type: 'invalid_request_error', retryable: false },
+  /** Admin API: provider credentials cannot be stored because OMEGA_MASTER_KEY is not set. */
+  master_key_missing: { status: 503, type: 'api_error', retryable: false },
   request_timeout: { status: 408, type: 'invalid_request_error', retryable: true },
   uri_too_long: { status: 414, type: 'invalid_request_error', retryable: false },
   headers_too_large: { status: 431, type: 'invalid_request_error', retryable: false },

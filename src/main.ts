@@ -16,12 +16,14 @@ import { InProcessAuditWriter, type AuditWriter } from './audit/writer.js';
 import { ThreadedAuditWriter } from './audit/thread-writer.js';
 import { auditLostRequests } from './audit/recover.js';
 import { applyRetention } from './audit/retention.js';
-import { KeyDirectory } from './auth/directory.js';
 import { loadConfigFile, type GatewayConfig } from './config/load.js';
+import { RuntimeConfig } from './config/runtime.js';
+import { CredentialSealer } from './config/credentials.js';
+import { StoredEntities } from './config/entities.js';
+import type { ConfigSnapshot } from './config/snapshot.js';
 import { startDemoUpstream, type DemoUpstream } from './demo/upstream.js';
 import { UpstreamClient } from './pipeline/forward.js';
 import { SHUTDOWN_ABORT } from './pipeline/run.js';
-import { RouteTable } from './pipeline/select-route.js';
 import { AlertNotifier } from './budget/alerts.js';
 import { MemoryBudgetLedger } from './budget/memory-ledger.js';
 import { seedLedgerFromAudit } from './budget/seed.js';
@@ -39,7 +41,7 @@ import { MemorySignalBus } from './store/memory/signals.js';
 import type { SignalBus } from './store/types.js';
 import { PolicySync } from './policy/sync.js';
 import { createLogger, scrubbingLogger } from './telemetry/logger.js';
-import { scrubberFor } from './security/scrub.js';
+import { configSecrets, scrubberFor } from './security/scrub.js';
 import { GatewayMetrics } from './telemetry/metrics.js';
 import { createTracing } from './telemetry/tracing.js';
 import { DRAIN_MESSAGE, superviseWorkers } from './cli/workers.js';
@@ -58,6 +60,8 @@ export interface RunningGateway {
   readonly db: SqliteDb;
   stores: OpenedStores;
   audit: AuditWriter;
+  /** The configuration in force and its reloads. */
+  runtime: RuntimeConfig;
   /** Graceful stop: drain in-flight requests (up to shutdown_grace), flush the audit, close stores. */
   close(): Promise<void>;
 }
@@ -73,6 +77,15 @@ export interface StartOptions {
    * across its restarts and distinct between replicas. Default: the host name.
    */
   instance?: string;
+  /** Variables for `${ENV}` interpolation when the file is reloaded. Default: this process's environment. */
+  env?: Record<string, string | undefined>;
+  /**
+   * `OMEGA_MASTER_KEY`: seals provider credentials set through the admin API (32 bytes, hex or
+   * base64). Without it such credentials are refused (and stored ones ignored).
+   */
+  masterKey?: string;
+  /** Reload the configuration file on SIGHUP, and when it changes (`omega serve` sets both). */
+  reloadOn?: { sighup?: boolean; fileChange?: boolean };
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -131,10 +144,6 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
 
   const identity: GatewayIdentity = { instance: options.instance ?? hostname(), version: GATEWAY_VERSION, configVersion: config.version };
   const upstream = new UpstreamClient(config);
-  const routes = new RouteTable(config, baseUrls);
-  // Tokenizers load lazily and are large; load the ones the configured models need now, not on a request.
-  for (const model of Object.values(config.models)) preloadTokenizerFor(model.model ?? '');
-  for (const name of Object.keys(config.models)) preloadTokenizerFor(name);
 
   // Replicas tell each other about decisions, policy changes and revocations through Redis; alone, in memory.
   // The Redis client (~20 MB) is loaded only when redis.url is set.
@@ -146,6 +155,25 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
   const policySync = new PolicySync(policies, stores.policies, signals, logger);
   await policySync.load();
   await policySync.listen();
+  // The configuration in force (the file, plus entities of the admin API): swapped on reload.
+  const sealer = options.masterKey ? CredentialSealer.fromMasterKey(options.masterKey) : undefined;
+  const entities = new StoredEntities(stores.config, { sealer, policyNames: () => policies.names(), log: logger });
+  const runtime = await RuntimeConfig.open({ initial: config, env: options.env ?? process.env, keyStore, policies, policyStore: stores.policies, signals, logger, baseUrls, entities, storage });
+  const prepare = (snapshot: ConfigSnapshot) => {
+    // Credentials that arrive later are scrubbed from logs and answers as the file's are.
+    upstream.scrubber.learn(configSecrets(snapshot.config));
+    // Tokenizers load lazily and are large; load the ones the configured models need now, not on a request.
+    for (const [name, model] of Object.entries(snapshot.config.models)) {
+      preloadTokenizerFor(model.model ?? '');
+      preloadTokenizerFor(name);
+    }
+  };
+  prepare(runtime.holder.current);
+  runtime.holder.onSwap(prepare);
+  await runtime.listen();
+  const reloadOnSighup = () => void runtime.reloadFile('SIGHUP');
+  if (options.reloadOn?.fileChange) runtime.watchFile();
+  if (options.reloadOn?.sighup) process.on('SIGHUP', reloadOnSighup);
   // Counters: Redis when configured (shared by every replica; quotas and budgets in one round
   // trip), else in this process.
   const localBudgets = new MemoryBudgetLedger({ timeZone: config.budgets.timezone });
@@ -172,7 +200,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
   const longestHold = Math.max(0, ...Object.values(config.policies).map((p) => p.review.timeout));
   const reservationTtlMs = config.server.upstream_timeout * config.routing.max_attempts + longestHold + 60_000;
   const metrics = new GatewayMetrics({
-    deploymentStates: () => routes.deploymentStates(),
+    deploymentStates: () => runtime.holder.current.routes.deploymentStates(),
     auditQueueDepth: () => audit.pending,
     reviewHeld: () => reviews.held,
     degraded: (): Record<string, number> => ({ storage: storage.down ? 1 : 0, ...(counters ? { counters: counters.degraded ? 1 : 0 } : {}) }),
@@ -190,13 +218,12 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     providerTypes: Object.fromEntries(Object.entries(config.providers).map(([n, p]) => [n, p.type])),
     onError: (err) => logger.warn({ err }, 'tracing disabled: the OpenTelemetry SDK failed to load'),
   });
-  const keys = new KeyDirectory(config, keyStore, Date.now, storage);
-  await keys.listen(signals);
   const deps: GatewayDeps = {
     config,
     responses: stores.responses,
-    keys,
-    routes,
+    snapshots: runtime.holder,
+    runtime,
+    sealer,
     upstream,
     policy: new PolicyEngine(policies),
     limiter,
@@ -222,7 +249,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
       // A store that is down leaves the replica ready in `open` mode (it serves) and not ready in `closed`.
       const state = await storage.check();
       const entry = { ...state, backend: storage.backend, audit_spooled: audit.spooled };
-      return { ready: state.state === 'up' || storage.mode === 'open', storage: entry, ...(counters ? { counters: counters.readiness() } : {}), deployments: routes.deploymentStates() };
+      return { ready: state.state === 'up' || storage.mode === 'open', storage: entry, ...(counters ? { counters: counters.readiness() } : {}), deployments: runtime.holder.current.routes.deploymentStates() };
     },
   };
   const app = buildApp(deps);
@@ -254,6 +281,8 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
         reviews.shutdown();
         clearInterval(retentionTimer);
         policySync.close();
+        runtime.close();
+        process.off('SIGHUP', reloadOnSighup);
         await until(() => deps.inFlight.size === 0, config.server.shutdown_grace);
         if (deps.inFlight.size > 0) {
           logger.warn({ inFlight: deps.inFlight.size }, 'shutdown grace period over; aborting in-flight requests');
@@ -295,6 +324,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     },
     stores,
     audit,
+    runtime,
     close,
   };
 }
@@ -340,7 +370,7 @@ export async function serve(options: { config?: string; port?: number; workers?:
     superviseWorkers({ workers, instance: process.env.OMEGA_INSTANCE ?? hostname(), logger });
     return;
   }
-  const gateway = await startGateway({ config, port: options.port, logger, instance: process.env.OMEGA_INSTANCE });
+  const gateway = await startGateway({ config, port: options.port, logger, instance: process.env.OMEGA_INSTANCE, env: process.env, masterKey: process.env.OMEGA_MASTER_KEY || undefined, reloadOn: { sighup: true, fileChange: true } });
   logger.info({ url: gateway.url, config: config.source, configVersion: config.version }, 'gateway listening');
   process.stdout.write(banner(gateway));
 

@@ -274,6 +274,6 @@ export function buildAuditRecord(ctx: RequestContext, gateway: GatewayIdentity, 
     error_type: ctx.error?.type ?? null,
     gateway_instance: gateway.instance,
     gateway_version: gateway.version,
-    config_version: gateway.configVersion,
+    config_version: ctx.configVersion ?? gateway.configVersion,
   };
 }

@@ -3,13 +3,12 @@
  * file live in memory; keys created at runtime are looked up in the KeyStore once and cached for
  * `keys.cache_ttl`, so the hot path does not touch the database. A revocation takes effect
  * within that time, or at once where it is announced on the signal bus (`omega keys revoke`
- * with `redis.url` set). While the store is unreachable, `storage.on_unavailable: open` keeps
- * serving keys this process already knew (from the expired cache entry) and `closed` refuses
- * them; a key never seen cannot be checked either way (503 store_unavailable).
+ * with `redis.url` set; config/runtime.ts forwards the announcement to `forget`). One directory
+ * belongs to one configuration snapshot (config/snapshot.ts).
  */
 import type { AgentConfig, TeamConfig, TenantConfig } from '../config/schema.js';
 import type { GatewayConfig } from '../config/load.js';
-import type { KeyStore, SignalBus } from '../store/types.js';
+import type { KeyStore } from '../store/types.js';
 import type { StoreAvailability } from '../store/availability.js';
 import { GatewayError } from '../errors.js';
 import { hashApiKey } from './api-keys.js';
@@ -76,11 +75,13 @@ export class KeyDirectory {
       if (this.outage.decide('keys', Boolean(known))) return known!;
       throw err;
     }
-    const principal = record && !record.revokedAt ? this.principalFor(record.tenantId, record.agentId, record.id) : undefined;
+    const expiry = record?.expiresAt?.getTime() ?? Infinity;
+    const principal = record && !record.revokedAt && expiry > now ? this.principalFor(record.tenantId, record.agentId, record.id) : undefined;
     if (this.cache.size >= MAX_CACHE_ENTRIES) this.cache.clear();
     this.cache.set(hash, {
       principal: principal ?? null,
-      expiresAt: now + (principal ? this.config.keys.cache_ttl : NEGATIVE_TTL_MS),
+      // A key about to expire is not served from the cache past its expiry.
+      expiresAt: principal ? Math.min(now + this.config.keys.cache_ttl, expiry) : now + NEGATIVE_TTL_MS,
     });
     return principal;
   }
@@ -88,18 +89,6 @@ export class KeyDirectory {
   /** Drops a key from the cache, so its next use reads the store (and finds it revoked). */
   forget(keyId: string): void {
     for (const [hash, entry] of this.cache) if (entry.principal?.keyId === keyId) this.cache.delete(hash);
-  }
-
-  /** Forgets keys as their revocations are announced (by key id: hashes never go on the bus). */
-  async listen(signals: SignalBus): Promise<void> {
-    await signals.subscribe('key.revoked', (message) => {
-      try {
-        const id = (JSON.parse(message) as { id?: unknown }).id;
-        if (typeof id === 'string') this.forget(id);
-      } catch {
-        // Not ours to act on: a malformed message changes nothing.
-      }
-    });
   }
 
   /** The principal a runtime key of this tenant/agent would have; undefined if the config lacks them. */

@@ -75,7 +75,7 @@ withConfig(keys.command('create'))
         fail(`no agent "${opts.agent}" in tenant "${opts.tenant}" in ${cfg.source}`);
       }
       const key = generateApiKey();
-      await store.create({ id, hash: hashApiKey(key), tenantId: opts.tenant, agentId: opts.agent, hint: keyHint(key), createdAt: new Date(), revokedAt: null });
+      await store.create({ id, hash: hashApiKey(key), tenantId: opts.tenant, agentId: opts.agent, hint: keyHint(key), createdAt: new Date(), revokedAt: null, expiresAt: null });
       console.log(`key id: ${id}\nkey:    ${key}\nStore it now: it is not shown again (only its hash is kept).`);
     } finally {
       await stores.close();

@@ -1,7 +1,8 @@
 /**
  * `omega serve --workers N`: the primary process forks N gateway workers sharing one port
  * (node:cluster hands connections out round-robin), restarts a worker that dies, and on
- * SIGTERM/SIGINT asks every worker to drain and exits once all have. Worker i is the instance
+ * SIGTERM/SIGINT asks every worker to drain and exits once all have; SIGHUP is passed on to
+ * every worker (configuration reload). Worker i is the instance
  * `<base>/w<i>`, stable across its restarts, so a restarted worker fails only its own held
  * reviews. Workers share state through Redis and the store, as replicas do.
  */
@@ -65,6 +66,10 @@ export function superviseWorkers({ workers, instance, logger }: SuperviseOptions
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+  // A reload asked of the primary is every worker's: each re-reads the file itself.
+  process.on('SIGHUP', () => {
+    for (const w of byWorker.keys()) w.process.kill('SIGHUP');
+  });
 
   for (let i = 1; i <= workers; i++) fork(i);
 }

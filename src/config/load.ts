@@ -124,8 +124,11 @@ function interpolate(value: unknown, env: Env, path: Path, missing: { path: Path
   return value;
 }
 
-/** References between sections: models → providers, tenants → models/policies, unique ids. */
-function crossCheck(config: ParsedConfig): { path: Path; message: string }[] {
+/**
+ * References between sections: models → providers, tenants → models/policies, unique ids.
+ * `extraPolicies`: names valid beyond the file's (policies published through the admin API).
+ */
+export function crossCheck(config: ParsedConfig, extraPolicies: ReadonlySet<string> = new Set()): { path: Path; message: string }[] {
   const problems: { path: Path; message: string }[] = [];
   for (const [name, model] of Object.entries(config.models)) {
     if (model.provider !== undefined && !config.providers[model.provider]) {
@@ -153,7 +156,7 @@ function crossCheck(config: ParsedConfig): { path: Path; message: string }[] {
       if (!config.models[target]) problems.push({ path: [...base, 'aliases', alias], message: `alias targets unknown model "${target}"` });
     }
     const checkPolicy = (policy: string | undefined, path: Path) => {
-      if (policy !== undefined && !config.policies[policy]) problems.push({ path: [...path, 'policy'], message: `unknown policy "${policy}"` });
+      if (policy !== undefined && !config.policies[policy] && !extraPolicies.has(policy)) problems.push({ path: [...path, 'policy'], message: `unknown policy "${policy}"` });
     };
     checkPolicy(tenant.policy, base);
     const agentTeams = new Map<string, string>();
@@ -180,11 +183,11 @@ function crossCheck(config: ParsedConfig): { path: Path; message: string }[] {
   return problems;
 }
 
-function formatPath(path: Path): string {
+export function formatPath(path: Path): string {
   return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
 }
 
-function deepFreeze<T>(value: T): T {
+export function deepFreeze<T>(value: T): T {
   if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
     Object.freeze(value);
     for (const v of Object.values(value)) deepFreeze(v);

@@ -10,6 +10,7 @@ import { authenticate } from './authenticate.js';
 
 const RUNTIME_KEY = 'omk_runtime_key_abcdefghijklmnopqrstu';
 const REVOKED_KEY = 'omk_revoked_key_abcdefghijklmnopqrstu';
+const EXPIRED_KEY = 'omk_expired_key_abcdefghijklmnopqrstu';
 
 let config: GatewayConfig;
 let store: Awaited<ReturnType<typeof scratchDb>>;
@@ -32,8 +33,9 @@ beforeEach(async () => {
   store = await scratchDb();
   const keyStore = new KyselyKeyStore(store.db);
   const created = new Date();
-  await keyStore.create({ id: 'key_rt', hash: hashApiKey(RUNTIME_KEY), tenantId: 'acme', agentId: 'bot', hint: 'omk_…rstu', createdAt: created, revokedAt: null });
-  await keyStore.create({ id: 'key_old', hash: hashApiKey(REVOKED_KEY), tenantId: 'acme', agentId: 'bot', hint: 'omk_…rstu', createdAt: created, revokedAt: created });
+  await keyStore.create({ id: 'key_rt', hash: hashApiKey(RUNTIME_KEY), tenantId: 'acme', agentId: 'bot', hint: 'omk_…rstu', createdAt: created, revokedAt: null, expiresAt: null });
+  await keyStore.create({ id: 'key_old', hash: hashApiKey(REVOKED_KEY), tenantId: 'acme', agentId: 'bot', hint: 'omk_…rstu', createdAt: created, revokedAt: created, expiresAt: null });
+  await keyStore.create({ id: 'key_exp', hash: hashApiKey(EXPIRED_KEY), tenantId: 'acme', agentId: 'bot', hint: 'omk_…wxyz', createdAt: created, revokedAt: null, expiresAt: new Date(created.getTime() - 1) });
   keys = new KeyDirectory(config, keyStore);
 });
 
@@ -66,11 +68,13 @@ describe('authenticate', () => {
     }
   });
 
-  it('refuses unknown and revoked keys alike, naming neither the key nor which case it was', async () => {
+  it('refuses unknown, revoked and expired keys alike, naming neither the key nor which case it was', async () => {
     const throttle = throttleOf(config);
     const unknown = await refusal(authenticate({ authorization: 'Bearer omk_never_issued_0123456789abcdef' }, '10.0.0.3', keys, throttle));
     const revoked = await refusal(authenticate({ authorization: `Bearer ${REVOKED_KEY}` }, '10.0.0.4', keys, throttle));
-    for (const err of [unknown, revoked]) {
+    const expired = await refusal(authenticate({ authorization: `Bearer ${EXPIRED_KEY}` }, '10.0.0.6', keys, throttle));
+    expect(expired.message).toBe(unknown.message);
+    for (const err of [unknown, revoked, expired]) {
       expect(err.code).toBe('invalid_api_key');
       expect(err.status).toBe(401);
     }

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { GatewayError } from '../errors.js';
 import type { Principal } from '../auth/directory.js';
+import type { ConfigSnapshot } from '../config/snapshot.js';
 import type { Reservation } from '../budget/ledger.js';
 import type { RateLimitRule } from '../ratelimit/limiter.js';
 import type { CompiledPolicy } from '../policy/compile.js';
@@ -64,6 +65,10 @@ export class RequestContext {
   /** The inbound API the request came through (set by the runner). */
   surface: SurfaceName | null = null;
   principal: Principal | undefined = undefined;
+  /** The configuration snapshot taken at authentication; every later stage reads this one, never a newer one. */
+  snapshot: ConfigSnapshot | undefined = undefined;
+  /** `config_version` of the audit record: the snapshot's version (the gateway's start version before authentication). */
+  configVersion: string | null = null;
   modelRequested: string | null = null;
   route: ResolvedRoute | undefined = undefined;
   stream = false;

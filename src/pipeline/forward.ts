@@ -27,16 +27,19 @@ export class UpstreamClient {
 
   constructor(private readonly config: GatewayConfig) {
     this.scrubber = scrubberFor(config);
-    for (const [name, provider] of Object.entries(config.providers)) {
-      this.agents.set(
-        name,
-        new Agent({
-          connections: provider.connections,
-          keepAliveTimeout: 30_000,
-          connect: { timeout: config.server.connect_timeout },
-        }),
-      );
-    }
+    for (const [name, provider] of Object.entries(config.providers)) this.agents.set(name, this.agentFor(provider.connections));
+  }
+
+  private agentFor(connections: number): Agent {
+    return new Agent({ connections, keepAliveTimeout: 30_000, connect: { timeout: this.config.server.connect_timeout } });
+  }
+
+  /** The provider's pool; a provider added by a reload gets its own on first use. */
+  private poolOf(route: ResolvedRoute): Agent {
+    const name = route.target.providerName;
+    let agent = this.agents.get(name);
+    if (!agent) this.agents.set(name, (agent = this.agentFor(route.target.provider.connections)));
+    return agent;
   }
 
   private timeoutFor(route: ResolvedRoute): number {
@@ -45,7 +48,7 @@ export class UpstreamClient {
 
   /** Sends the request; resolves when response headers arrive. Transport errors are mapped. */
   async send(ctx: RequestContext, route: ResolvedRoute, req: UpstreamRequest, signal: AbortSignal): Promise<Dispatcher.ResponseData> {
-    const agent = this.agents.get(route.target.providerName)!;
+    const agent = this.poolOf(route);
     const url = new URL(req.url);
     const timeout = this.timeoutFor(route);
     ctx.attempts++;

@@ -12,7 +12,8 @@ import type { GatewayIdentity } from '../audit/record.js';
 import { buildAuditRecord } from '../audit/record.js';
 import { scrubAuditRecord } from '../audit/scrub-record.js';
 import type { AuditWriter } from '../audit/writer.js';
-import type { KeyDirectory, Principal } from '../auth/directory.js';
+import type { Principal } from '../auth/directory.js';
+import type { SnapshotSource } from '../config/snapshot.js';
 import type { AuthThrottle } from '../edge/auth-throttle.js';
 import type { AlertNotifier } from '../budget/alerts.js';
 import type { BudgetLedger } from '../budget/ledger.js';
@@ -42,8 +43,8 @@ import type { ResolvedRoute, RouteTable } from './select-route.js';
 
 /** Everything the stages use, passed to each stage member by member (never as a whole). */
 export interface PipelineDeps {
-  keys: KeyDirectory;
-  routes: RouteTable;
+  /** The configuration in force: each request takes the current snapshot once, at authentication, and keeps it. */
+  snapshots: SnapshotSource;
   upstream: UpstreamClient;
   policy: PolicyEngine;
   limiter: RateLimiter;
@@ -103,7 +104,7 @@ export class Pipeline {
     const s = d.settings;
     this.stages = [
       { name: 'read', run: read },
-      { name: 'route', run: (x) => route(x, d.routes) },
+      { name: 'route', run: (x) => route(x, x.ctx.snapshot!.routes) },
       { name: 'conversation', run: conversation },
       { name: 'count', run: count },
       // With shared admission, a request that also has budgets takes its quotas at the budget stage.
@@ -121,18 +122,28 @@ export class Pipeline {
       { name: 'review', run: (x) => (x.ctx.outcome === 'REVIEW' ? holdForReview(x.ctx, d.reviews, x.wire, x.model!.publicModel, x.signal) : undefined) },
       { name: 'store-content', run: (x) => storeContent(x, s.storeContent) },
       { name: 'record-decision', run: (x) => (s.strictAudit ? recordDecision(x, d) : undefined) },
-      { name: 'forward', run: (x) => (x.surface.kind === 'chat' ? forwardChat(x, d.upstream, d.routes, s.routing, d.reviews) : forwardEmbeddings(x, d.upstream, d.routes, s.routing)) },
+      { name: 'forward', run: (x) => (x.surface.kind === 'chat' ? forwardChat(x, d.upstream, x.ctx.snapshot!.routes, s.routing, d.reviews) : forwardEmbeddings(x, d.upstream, x.ctx.snapshot!.routes, s.routing)) },
     ];
   }
 
   /** Stage 0, run by the onRequest hook before any body is read: the key resolves to a principal, or 401 (429 when throttled). */
   async authenticate(request: FastifyRequest, throttle: AuthThrottle): Promise<void> {
-    request.ctx!.principal = await authenticate(request.headers, request.ip, this.deps.keys, throttle);
+    const ctx = request.ctx!;
+    // The one read of the configuration in force: this request keeps it to the end, whatever reloads meanwhile.
+    const snapshot = this.deps.snapshots.current;
+    ctx.snapshot = snapshot;
+    ctx.configVersion = snapshot.version;
+    ctx.principal = await authenticate(request.headers, request.ip, snapshot.keys, throttle);
   }
 
-  /** The public models `principal` may use (the model list). */
-  modelsFor(principal: Principal): string[] {
-    return this.deps.routes.modelsFor(principal);
+  /** The public models the request's principal may use (the model list), in the request's snapshot. */
+  modelsFor(ctx: RequestContext): string[] {
+    return ctx.snapshot!.routes.modelsFor(ctx.principal!);
+  }
+
+  /** The configured provider of a public model in the request's snapshot ('omega' when it has several deployments). */
+  ownerOf(ctx: RequestContext, model: string): string {
+    return ctx.snapshot!.config.models[model]?.provider ?? 'omega';
   }
 
   /** See answerLocally. */
@@ -147,7 +158,7 @@ export class Pipeline {
    */
   routeFor(ctx: RequestContext, model: string): ResolvedRoute {
     ctx.modelRequested = model;
-    const resolved = this.deps.routes.resolve(model, ctx.principal!, 'chat');
+    const resolved = ctx.snapshot!.routes.resolve(model, ctx.principal!, 'chat');
     const first = resolved.deployments[0];
     if (!first) throw resolved.unavailable ?? new GatewayError('upstream_unreachable', `No deployment can serve "${model}".`);
     const route: ResolvedRoute = { publicModel: resolved.publicModel, model: resolved, price: resolved.price, adapter: first.deployment.adapter, target: first.target, deployment: first.deployment };

@@ -5,7 +5,7 @@
  */
 import type { Principal } from '../auth/directory.js';
 import type { GatewayConfig } from '../config/load.js';
-import type { DeploymentConfig, ModelConfig } from '../config/schema.js';
+import type { DeploymentConfig, ModelConfig, ProviderConfig } from '../config/schema.js';
 import { GatewayError } from '../errors.js';
 import type { ProviderAdapter, UpstreamTarget } from '../providers/adapter.js';
 import { catalogEntry } from '../providers/catalog.js';
@@ -61,10 +61,16 @@ export class RouteTable {
   private readonly models = new Map<string, ModelRoute>();
   private readonly deploymentsById = new Map<string, Deployment>();
 
-  /** `baseUrls` overrides providers' API roots (the demo upstream's address is known only at start). */
+  /**
+   * `baseUrls` overrides providers' API roots (the demo upstream's address is known only at
+   * start). `previous` is the table this one replaces on a reload: a deployment whose provider's
+   * circuit breaker and limits are unchanged keeps its breaker and shaper (circuit state and
+   * requests in flight carry over).
+   */
   constructor(
     private readonly config: GatewayConfig,
     private readonly baseUrls: Readonly<Record<string, string>> = {},
+    private readonly previous?: RouteTable,
   ) {
     for (const [publicModel, model] of Object.entries(config.models)) this.models.set(publicModel, this.buildModel(publicModel, model));
   }
@@ -127,6 +133,15 @@ export class RouteTable {
     return out;
   }
 
+  /** This table's deployment `id`, when `provider`'s breaker and limits are as they were (reload). */
+  private carriedOver(id: string, provider: ProviderConfig): Deployment | undefined {
+    const old = this.deploymentsById.get(id);
+    if (!old) return undefined;
+    const was = this.config.providers[old.providerName];
+    const same = was !== undefined && was.type === provider.type && JSON.stringify([was.circuit_breaker, was.limits]) === JSON.stringify([provider.circuit_breaker, provider.limits]);
+    return same ? old : undefined;
+  }
+
   private allowed(principal: Principal, requested: string, publicModel: string): boolean {
     const list = principal.tenant.models;
     return list.includes('*') || list.includes(publicModel) || list.includes(requested);
@@ -170,8 +185,9 @@ export class RouteTable {
     const baseUrl = this.baseUrls[d.provider] ?? baseUrlFor(provider);
     if (!baseUrl) return `provider "${d.provider}" has no base_url`;
     const id = `${d.provider}/${upstreamModel}`;
-    let deployment = this.deploymentsById.get(id);
-    if (!deployment) {
+    let deployment = this.deploymentsById.get(id) ?? this.previous?.carriedOver(id, provider);
+    if (deployment) this.deploymentsById.set(id, deployment);
+    else {
       deployment = {
         id,
         adapter,

@@ -79,6 +79,18 @@ export class PolicySet {
     return next;
   }
 
+  /**
+   * Installs a policy of a reloaded deployment file (already validated and compiled by the
+   * caller); returns false when its content is what is in force already.
+   */
+  setFromFile(policy: CompiledPolicy): boolean {
+    const current = this.compiled.get(policy.name);
+    if (current && policyHash(current.config) === policyHash(policy.config) && current.version === policy.version) return false;
+    this.install(policy.name, policy);
+    this.rev++;
+    return true;
+  }
+
   /** Removes a policy; scopes still naming it then fail closed in `for`. */
   remove(name: string): boolean {
     const had = this.compiled.delete(name);

@@ -44,20 +44,30 @@ const PARAM = /^[A-Za-z0-9_.[\]-]{1,128}$/;
 
 export class Scrubber {
   /** Literal secrets and their JSON- and URL-encoded spellings, longest first. */
-  private readonly literals: string[];
+  private literals: string[] = [];
   /** The first MIN_TAIL characters of each literal, for the truncated-tail check. */
-  private readonly heads: string[];
+  private heads: string[] = [];
 
   constructor(secrets: Iterable<string>) {
-    const all = new Set<string>();
+    this.learn(secrets);
+  }
+
+  /**
+   * Adds secrets that appeared after start (a reloaded file, a credential set through the admin
+   * API). Secrets are never forgotten: a rotated-out credential stays scrubbed.
+   */
+  learn(secrets: Iterable<string>): void {
+    const all = new Set<string>(this.literals);
     for (const s of secrets) {
       if (typeof s !== 'string' || s.length < MIN_LITERAL) continue;
       all.add(s);
       all.add(JSON.stringify(s).slice(1, -1));
       all.add(encodeURIComponent(s));
     }
-    this.literals = [...all].sort((a, b) => b.length - a.length);
-    this.heads = this.literals.map((l) => l.slice(0, MIN_TAIL));
+    if (all.size === this.literals.length) return;
+    const literals = [...all].sort((a, b) => b.length - a.length);
+    this.heads = literals.map((l) => l.slice(0, MIN_TAIL));
+    this.literals = literals;
   }
 
   /** Every secret the configuration holds: provider keys and headers, admin tokens, tenant keys, exporter headers, webhook and storage URLs. */

@@ -18,10 +18,15 @@ export class KyselyKeyStore<DB extends { api_keys: ApiKeysTable }> implements Ke
     return row && toRecord(row);
   }
 
+  async get(id: string): Promise<ApiKeyRecord | undefined> {
+    const row = await this.db.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && toRecord(row);
+  }
+
   async create(key: ApiKeyRecord): Promise<void> {
     await this.db
       .insertInto('api_keys')
-      .values({ id: key.id, hash: key.hash, tenant_id: key.tenantId, agent_id: key.agentId, hint: key.hint, created_at: key.createdAt.getTime(), revoked_at: key.revokedAt?.getTime() ?? null })
+      .values({ id: key.id, hash: key.hash, tenant_id: key.tenantId, agent_id: key.agentId, hint: key.hint, created_at: key.createdAt.getTime(), revoked_at: key.revokedAt?.getTime() ?? null, expires_at: key.expiresAt?.getTime() ?? null })
       .execute();
   }
 
@@ -46,5 +51,6 @@ function toRecord(row: Selectable<ApiKeysTable>): ApiKeyRecord {
     hint: row.hint,
     createdAt: new Date(row.created_at),
     revokedAt: row.revoked_at === null ? null : new Date(row.revoked_at),
+    expiresAt: row.expires_at === null || row.expires_at === undefined ? null : new Date(row.expires_at),
   };
 }

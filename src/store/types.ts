@@ -25,11 +25,14 @@ export interface ApiKeyRecord {
   hint: string;
   createdAt: Date;
   revokedAt: Date | null;
+  /** After this the key no longer authenticates; null: it does not expire. */
+  expiresAt: Date | null;
 }
 
-/** Keys created at runtime (`omega keys create`); keys declared in the config file never touch it. */
+/** Keys created at runtime (`omega keys create`, the admin API); keys declared in the config file never touch it. */
 export interface KeyStore {
   findByHash(hash: string): Promise<ApiKeyRecord | undefined>;
+  get(id: string): Promise<ApiKeyRecord | undefined>;
   create(key: ApiKeyRecord): Promise<void>;
   list(filter?: { tenantId?: string }): Promise<ApiKeyRecord[]>;
   /** Returns false when no active key has this id. */
@@ -79,12 +82,12 @@ export interface ResponseStore {
 }
 
 /**
- * What replicas tell each other at once (review created or decided, policy replaced, key revoked). Delivery
+export type SignalChannel = 'review.created' | 'review.decided' | 'policy.replaced' | 'key.revoked' | 'config.changed';
  * is best effort (Redis pub/sub drops messages while a subscriber is disconnected), so every
  * receiver also has a slower safety net; handlers must be idempotent, since the sender receives
  * its own messages too.
  */
-export type SignalChannel = 'review.created' | 'review.decided' | 'policy.replaced' | 'key.revoked' | 'session.ended';
+export type SignalChannel = 'review.created' | 'review.decided' | 'policy.replaced' | 'key.revoked' | 'session.ended' | 'config.changed';
 
 export interface SignalBus {
   publish(channel: SignalChannel, message: string): Promise<void>;
@@ -240,6 +243,51 @@ export interface SessionStore {
   purgeExpired(now: number): Promise<number>;
 }
 
+/**
+ * What the admin API manages beside the deployment file (docs/configuration.md, "Precedence").
+ * Ids: a tenant or model by its name; a team, agent or alias as `<tenant>/<name>`.
+ */
+export type EntityKind = 'tenant' | 'team' | 'agent' | 'model' | 'alias';
+
+export interface StoredEntity {
+  kind: EntityKind;
+  id: string;
+  /** The tenant it belongs to (null for models). */
+  tenantId: string | null;
+  /** The entity's fields as the admin API validated them (JSON). */
+  body: Record<string, unknown>;
+  /** Who last wrote it (the admin principal's id). */
+  actor: string;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** A provider credential as stored: sealed (AES-256-GCM, config/credentials.ts); the store never sees the secret. */
+export interface SealedCredential {
+  provider: string;
+  sealed: string;
+  actor: string;
+  updatedAt: number;
+}
+
+/**
+ * Runtime entities and provider credentials. Every write increases one store-wide revision, so
+ * a replica knows with one cheap read whether it is behind (the resync safety net).
+ */
+export interface ConfigStore {
+  /** Everything, with the revision it reflects, in one consistent read. */
+  load(): Promise<{ revision: number; entities: StoredEntity[]; credentials: SealedCredential[] }>;
+  revision(): Promise<number>;
+  get(kind: EntityKind, id: string): Promise<StoredEntity | undefined>;
+  /** Creates or replaces (keeping `createdAt`); returns the new revision. */
+  put(entity: StoredEntity): Promise<number>;
+  /** Returns the new revision, or null when there was no such entity. */
+  delete(kind: EntityKind, id: string): Promise<number | null>;
+  putCredential(credential: SealedCredential): Promise<number>;
+  /** Returns the new revision, or null when none was stored. */
+  deleteCredential(provider: string): Promise<number | null>;
+}
+
 /** Every durable store, opened together from `storage.url`. */
 export interface Stores {
   kind: 'sqlite' | 'postgres';
@@ -251,6 +299,7 @@ export interface Stores {
   responses: ResponseStore;
   /** Console sign-in sessions. */
   sessions: SessionStore;
+  config: ConfigStore;
   /** Throws when the store is unreachable (readiness). */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -13,12 +13,20 @@ export function keyStoreConformance(open: OpenBackend): void {
     });
     afterEach(() => backend.close());
 
-    const key = (id: string, tenantId = 'acme', createdAt = 1_700_000_000_000) => ({ id, hash: `hash_${id}`, tenantId, agentId: 'bot', hint: `omk_…${id}`, createdAt: new Date(createdAt), revokedAt: null });
+    const key = (id: string, tenantId = 'acme', createdAt = 1_700_000_000_000) => ({ id, hash: `hash_${id}`, tenantId, agentId: 'bot', hint: `omk_…${id}`, createdAt: new Date(createdAt), revokedAt: null, expiresAt: null });
 
     it('finds a created key by its hash, and nothing for an unknown hash', async () => {
       await keys.create(key('k1'));
       expect(await keys.findByHash('hash_k1')).toEqual(key('k1'));
       expect(await keys.findByHash('nope')).toBeUndefined();
+    });
+
+    it('reads a key by id, with its expiry', async () => {
+      const expiresAt = new Date(1_900_000_000_000);
+      await keys.create({ ...key('k1'), expiresAt });
+      expect(await keys.get('k1')).toEqual({ ...key('k1'), expiresAt });
+      expect((await keys.findByHash('hash_k1'))?.expiresAt).toEqual(expiresAt);
+      expect(await keys.get('missing')).toBeUndefined();
     });
 
     it('refuses a second key with the same hash', async () => {

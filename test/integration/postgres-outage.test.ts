@@ -105,8 +105,8 @@ describe.skipIf(skip)('PostgreSQL stopped mid-load and restarted (storage.on_una
     dir = mkdtempSync(join(tmpdir(), 'omega-outage-'));
     // A runtime key, as `omega keys create` makes it (the stores migrate the fresh database too).
     const stores = await openStores(pg.url);
-    await stores.keys.create({ id: 'key_runtime', hash: hashApiKey(RUNTIME_KEY), tenantId: 'acme', agentId: 'bot', hint: keyHint(RUNTIME_KEY), createdAt: new Date(), revokedAt: null });
-    await stores.keys.create({ id: 'key_unseen', hash: hashApiKey(UNSEEN_KEY), tenantId: 'acme', agentId: 'bot', hint: keyHint(UNSEEN_KEY), createdAt: new Date(), revokedAt: null });
+    await stores.keys.create({ id: 'key_runtime', hash: hashApiKey(RUNTIME_KEY), tenantId: 'acme', agentId: 'bot', hint: keyHint(RUNTIME_KEY), createdAt: new Date(), revokedAt: null, expiresAt: null });
+    await stores.keys.create({ id: 'key_unseen', hash: hashApiKey(UNSEEN_KEY), tenantId: 'acme', agentId: 'bot', hint: keyHint(UNSEEN_KEY), createdAt: new Date(), revokedAt: null, expiresAt: null });
     await stores.close();
     const files = (['open', 'closed'] as const).map((mode, i) => {
       const file = join(dir, `${mode}.yaml`);

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import OpenAI from 'openai';
 import pino from 'pino';
 import { parseConfigText } from '../../src/config/load.js';
-import { startGateway, type RunningGateway } from '../../src/main.js';
+import { startGateway, type RunningGateway, type StartOptions } from '../../src/main.js';
 import type { AuditRecord } from '../../src/audit/record.js';
 import { exportAudit } from '../../src/audit/query.js';
 
@@ -25,25 +25,27 @@ export interface TestGateway extends RunningGateway {
   stop(): Promise<void>;
 }
 
-export async function startTestGateway(yaml: string, env: Record<string, string> = {}): Promise<TestGateway> {
+/** `port`: listen there instead of on a free port (a test whose config must name the gateway's own URL, e.g. an OIDC redirect). */
+export async function startTestGateway(yaml: string, env: Record<string, string> = {}, options: Pick<StartOptions, 'reloadOn' | 'masterKey'> & { port?: number } = {}): Promise<TestGateway> {
   const dir = mkdtempSync(join(tmpdir(), 'omega-test-'));
   const text = yaml.replaceAll('${DATA_DIR}', dir);
   writeFileSync(join(dir, 'omega.yaml'), text);
   const config = parseConfigText(text, join(dir, 'omega.yaml'), env);
-  const gateway = await startGateway({ config, port: 0, host: '127.0.0.1', logger: pino({ level: process.env.OMEGA_TEST_LOG ?? 'silent' }) });
+  const gateway = await startGateway({ config, port: options.port ?? 0, host: '127.0.0.1', logger: pino({ level: process.env.OMEGA_TEST_LOG ?? 'silent' }), env, reloadOn: options.reloadOn, masterKey: options.masterKey });
   const auditRecords = async () => {
     await gateway.audit.flush();
     const records: AuditRecord[] = [];
     for await (const r of exportAudit(gateway.stores.auditQuery, { allKinds: true })) records.push(r);
     return records;
   };
-  const { app, url, config: running, stores, audit, close } = gateway;
+  const { app, url, config: running, stores, audit, runtime, close } = gateway;
   return {
     app,
     url,
     config: running,
     stores,
     audit,
+    runtime,
     close,
     // Not copied: `db` is a getter that throws on PostgreSQL.
     get db() {

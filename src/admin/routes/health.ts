@@ -34,7 +34,7 @@ export const healthRoutes: AdminModule = (router, deps) => {
         } catch (err) {
           storage = { kind: deps.stores.kind, ok: false, error: (err as Error).message.slice(0, 200) };
         }
-        const states = deps.routes.deploymentStates();
+        const states = deps.snapshots.current.routes.deploymentStates();
         const providers = Object.entries(deps.config.providers).map(([name, p]) => ({
           name,
           type: p.type,
@@ -47,7 +47,7 @@ export const healthRoutes: AdminModule = (router, deps) => {
           status: degraded ? ('degraded' as const) : ('ok' as const),
           instance: deps.identity.instance,
           version: deps.identity.version,
-          config_version: deps.identity.configVersion,
+          config_version: deps.snapshots.current.version,
           storage,
           redis: { configured: deps.config.redis.url !== undefined, ...(counters?.state ? { state: counters.state } : {}) },
           audit: { pending: deps.audit.pending, spooled: deps.audit.spooled },

@@ -8,6 +8,7 @@ import pg from 'pg';
 import type { StoredRow } from '../../audit/chain.js';
 import type { AdminSessionsTable } from '../sqlite/database.js';
 import { postgresMigrations } from './migrations.js';
+import type { ConfigEntitiesTable, ConfigRevisionTable, ProviderCredentialsTable } from '../sqlite/database.js';
 
 export interface PgApiKeysTable {
   id: string;
@@ -17,6 +18,7 @@ export interface PgApiKeysTable {
   hint: string;
   created_at: number;
   revoked_at: number | null;
+  expires_at: number | null;
 }
 
 export interface PgAuditRecordsTable extends Omit<StoredRow, 'seq'> {
@@ -74,6 +76,9 @@ export interface PostgresTables {
   responses: PgResponsesTable;
   /** The same columns as SQLite's (epoch ms as bigint). */
   admin_sessions: AdminSessionsTable;
+  config_entities: ConfigEntitiesTable;
+  provider_credentials: ProviderCredentialsTable;
+  config_revision: ConfigRevisionTable;
 }
 
 /** Any fixed 64-bit key: every replica of every version contends for the same one. */

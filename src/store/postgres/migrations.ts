@@ -111,6 +111,32 @@ export const postgresMigrations: Record<string, Migration> = {
       await sql`create index audit_kind_time on audit_records (kind, received_at)`.execute(db);
     },
   },
+  '0006_runtime_config': {
+    async up(db: Kysely<unknown>) {
+      // Entities and provider credentials of the admin API, and key expiry (as SQLite's 0009).
+      await sql`alter table api_keys add column expires_at bigint`.execute(db);
+      await sql`create table config_entities (
+        kind text not null,
+        id text not null,
+        tenant_id text,
+        body text not null,
+        actor text not null,
+        created_at bigint not null,
+        updated_at bigint not null,
+        revision bigint not null,
+        primary key (kind, id)
+      )`.execute(db);
+      await sql`create table provider_credentials (
+        provider text primary key,
+        sealed text not null,
+        actor text not null,
+        updated_at bigint not null,
+        revision bigint not null
+      )`.execute(db);
+      await sql`create table config_revision (id integer primary key, value bigint not null)`.execute(db);
+      await sql`insert into config_revision (id, value) values (1, 0)`.execute(db);
+    },
+  },
   '0007_admin_sessions': {
     async up(db: Kysely<unknown>) {
       // Console sign-in sessions (as SQLite's 0010): only a hash of the session id.

@@ -4,6 +4,7 @@ import { KyselyAuditQuery } from '../audit-query.js';
 import { PostgresAuditSink } from './audit-sink.js';
 import { openPostgres, type PostgresOptions, type PostgresTables } from './database.js';
 import { KyselyKeyStore } from '../key-store.js';
+import { KyselyConfigStore } from '../config-store.js';
 import { PostgresPolicyStore } from './policy-store.js';
 import { KyselyResponseStore } from '../response-store.js';
 import { KyselyReviewStore } from '../review-store.js';
@@ -27,6 +28,7 @@ export async function openPostgresStores(url: string, options: PostgresOptions =
     reviews: new KyselyReviewStore(db, true),
     responses: new KyselyResponseStore(db, true),
     sessions: new KyselySessionStore(db),
+    config: new KyselyConfigStore(db),
     ping: async () => {
       await sql`select 1`.execute(db);
     },

@@ -17,6 +17,7 @@ export interface ApiKeysTable {
   hint: string;
   created_at: number;
   revoked_at: number | null;
+  expires_at: number | null;
 }
 
 /** An audit row as stored (columns described in audit/chain.ts); `seq` is assigned by SQLite. */
@@ -78,6 +79,33 @@ export interface AdminSessionsTable {
   expires_at: number;
 }
 
+/** Runtime entities of the admin API (store/config-store.ts). */
+export interface ConfigEntitiesTable {
+  kind: string;
+  id: string;
+  tenant_id: string | null;
+  body: string;
+  actor: string;
+  created_at: number;
+  updated_at: number;
+  revision: number;
+}
+
+/** Provider credentials, sealed with the master key. */
+export interface ProviderCredentialsTable {
+  provider: string;
+  sealed: string;
+  actor: string;
+  updated_at: number;
+  revision: number;
+}
+
+/** One row (id 1): the store-wide revision of entities and credentials. */
+export interface ConfigRevisionTable {
+  id: number;
+  value: number;
+}
+
 /** The embedded store's query handle, for the few callers outside store/ that need its type (tests read the file through it). */
 export type SqliteDb = Kysely<SqliteTables>;
 
@@ -88,6 +116,9 @@ export interface SqliteTables {
   policy_versions: PolicyVersionsTable;
   responses: ResponsesTable;
   admin_sessions: AdminSessionsTable;
+  config_entities: ConfigEntitiesTable;
+  provider_credentials: ProviderCredentialsTable;
+  config_revision: ConfigRevisionTable;
 }
 
 /** Opens (creating if needed) the SQLite database named by a `sqlite://PATH` URL and migrates it. */

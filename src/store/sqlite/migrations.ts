@@ -153,6 +153,32 @@ export const migrations: Record<string, Migration> = {
       await db.schema.createIndex('audit_kind_time').on('audit_records').columns(['kind', 'received_at']).execute();
     },
   },
+  '0009_runtime_config': {
+    async up(db: Kysely<unknown>) {
+      // Entities and provider credentials of the admin API, and key expiry (issue 14).
+      await sql`alter table api_keys add column expires_at integer`.execute(db);
+      await sql`create table config_entities (
+        kind text not null,
+        id text not null,
+        tenant_id text,
+        body text not null,
+        actor text not null,
+        created_at integer not null,
+        updated_at integer not null,
+        revision integer not null,
+        primary key (kind, id)
+      )`.execute(db);
+      await sql`create table provider_credentials (
+        provider text primary key,
+        sealed text not null,
+        actor text not null,
+        updated_at integer not null,
+        revision integer not null
+      )`.execute(db);
+      await sql`create table config_revision (id integer primary key, value integer not null)`.execute(db);
+      await sql`insert into config_revision (id, value) values (1, 0)`.execute(db);
+    },
+  },
   '0010_admin_sessions': {
     async up(db: Kysely<unknown>) {
       // Console sign-in sessions: only a hash of the session id; idle_expires_at (<= expires_at) says when one ends.

@@ -4,6 +4,7 @@ import { KyselyAuditQuery } from '../audit-query.js';
 import { SqliteAuditSink } from './audit-sink.js';
 import { openSqlite, type SqliteTables } from './database.js';
 import { KyselyKeyStore } from '../key-store.js';
+import { KyselyConfigStore } from '../config-store.js';
 import { SqlitePolicyStore } from './policy-store.js';
 import { KyselyResponseStore } from '../response-store.js';
 import { KyselyReviewStore } from '../review-store.js';
@@ -29,6 +30,7 @@ export async function openSqliteStores(url: string, synchronous: 'NORMAL' | 'FUL
       reviews: new KyselyReviewStore(db, false),
       responses: new KyselyResponseStore(db, false),
       sessions: new KyselySessionStore(db),
+      config: new KyselyConfigStore(db),
       ping: async () => {
         await sql`select 1`.execute(db);
       },

@@ -66,6 +66,9 @@ const TYPES = {
   review_already_decided: 'invalid_request_error',
   csrf_failed: 'permission_error',
   signin_failed: 'authentication_error',
+  managed_by_file: 'invalid_request_error',
+  conflict: 'invalid_request_error',
+  master_key_missing: 'api_error',
 } as const satisfies Record<ErrorCode, AnthropicErrorType>;
 
 /** Statuses of an upstream's refusal passed through (upstream_rejected keeps the provider's status). */
