@@ -314,6 +314,11 @@ export function configPathFrom(flag: string | undefined, env: NodeJS.ProcessEnv 
   return flag ?? env.OMEGA_CONFIG ?? EXAMPLE_CONFIG;
 }
 
+/** The deployment file `omega config apply` replaces: --config, then OMEGA_CONFIG, else `fallback` (never the shipped example). */
+export function deploymentFileFrom(flag: string | undefined, fallback: string, env: NodeJS.ProcessEnv = process.env): string {
+  return flag ?? env.OMEGA_CONFIG ?? fallback;
+}
+
 /** Exit code of `omega serve` when the configuration cannot support what was asked (e.g. --workers without redis.url). */
 export const EXIT_UNSUPPORTED = 2;
 
