@@ -127,6 +127,15 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
 
   const identity: GatewayIdentity = { instance: options.instance ?? hostname(), version: GATEWAY_VERSION, configVersion: config.version };
   const upstream = new UpstreamClient(config);
+  // Tokenizers load lazily and are large; load the ones the configured models need now, not on
+  // a request (early: they load while the stores open). Models added later load on their swap.
+  const preloadTokenizers = (models: GatewayConfig['models']) => {
+    for (const [name, model] of Object.entries(models)) {
+      preloadTokenizerFor(model.model ?? '');
+      preloadTokenizerFor(name);
+    }
+  };
+  preloadTokenizers(config.models);
 
   // Replicas tell each other about decisions, policy changes and revocations through Redis; alone, in memory.
   const signals: SignalBus = config.redis.url
@@ -144,11 +153,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
   const prepare = (snapshot: ConfigSnapshot) => {
     // Credentials that arrive later are scrubbed from logs and answers as the file's are.
     upstream.scrubber.learn(configSecrets(snapshot.config));
-    // Tokenizers load lazily and are large; load the ones the configured models need now, not on a request.
-    for (const [name, model] of Object.entries(snapshot.config.models)) {
-      preloadTokenizerFor(model.model ?? '');
-      preloadTokenizerFor(name);
-    }
+    preloadTokenizers(snapshot.config.models);
   };
   prepare(runtime.holder.current);
   runtime.holder.onSwap(prepare);
