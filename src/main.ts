@@ -144,6 +144,15 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
 
   const identity: GatewayIdentity = { instance: options.instance ?? hostname(), version: GATEWAY_VERSION, configVersion: config.version };
   const upstream = new UpstreamClient(config);
+  // Tokenizers load lazily and are large; load the ones the configured models need now, not on
+  // a request (early: they load while the stores open). Models added later load on their swap.
+  const preloadTokenizers = (models: GatewayConfig['models']) => {
+    for (const [name, model] of Object.entries(models)) {
+      preloadTokenizerFor(model.model ?? '');
+      preloadTokenizerFor(name);
+    }
+  };
+  preloadTokenizers(config.models);
 
   // Replicas tell each other about decisions, policy changes and revocations through Redis; alone, in memory.
   // The Redis client (~20 MB) is loaded only when redis.url is set.
@@ -162,11 +171,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
   const prepare = (snapshot: ConfigSnapshot) => {
     // Credentials that arrive later are scrubbed from logs and answers as the file's are.
     upstream.scrubber.learn(configSecrets(snapshot.config));
-    // Tokenizers load lazily and are large; load the ones the configured models need now, not on a request.
-    for (const [name, model] of Object.entries(snapshot.config.models)) {
-      preloadTokenizerFor(model.model ?? '');
-      preloadTokenizerFor(name);
-    }
+    preloadTokenizers(snapshot.config.models);
   };
   prepare(runtime.holder.current);
   runtime.holder.onSwap(prepare);
@@ -347,6 +352,11 @@ function spoolFileFor(config: GatewayConfig, worker?: string): string {
 
 export function configPathFrom(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
   return flag ?? env.OMEGA_CONFIG ?? EXAMPLE_CONFIG;
+}
+
+/** The deployment file `omega config apply` replaces: --config, then OMEGA_CONFIG, else `fallback` (never the shipped example). */
+export function deploymentFileFrom(flag: string | undefined, fallback: string, env: NodeJS.ProcessEnv = process.env): string {
+  return flag ?? env.OMEGA_CONFIG ?? fallback;
 }
 
 /** Exit code of `omega serve` when the configuration cannot support what was asked (e.g. --workers without redis.url). */

@@ -4,11 +4,13 @@ import { Command, InvalidArgumentError } from 'commander';
 import { generateApiKey, hashApiKey, keyHint } from '../auth/api-keys.js';
 import { KeyDirectory } from '../auth/directory.js';
 import { ConfigError, loadConfigFile } from '../config/load.js';
-import { configPathFrom, GATEWAY_VERSION, serve } from '../main.js';
+import { configPathFrom, deploymentFileFrom, GATEWAY_VERSION, serve } from '../main.js';
 import { openStores } from '../store/open-stores.js';
 import { configJsonSchema } from '../config/json-schema.js';
 import { parseSince, spendReport } from '../audit/spend.js';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { resolve as resolvePath } from 'node:path';
+import { request } from 'undici';
 import { once } from 'node:events';
 import { csvHeader, csvLine, exportAudit } from '../audit/query.js';
 import { applyRetention } from '../audit/retention.js';
@@ -52,6 +54,30 @@ config
     for (const [provider, variable] of Object.entries(loaded.missingCredentials)) {
       console.log(`  note: provider "${provider}" has no credential (${variable} is not set)`);
     }
+  });
+config
+  .command('apply <file>')
+  .description('validate FILE, install it as the deployment file and make the running gateways load it')
+  .option('-c, --config <file>', 'the deployment file the gateways run with, replaced by FILE (default: $OMEGA_CONFIG, else FILE itself)')
+  .option('--url <url>', 'a running gateway (e.g. http://127.0.0.1:8080): asked to reload now, which tells every replica (POST /admin/v1/config/reload)')
+  .option('--token <token>', 'admin token for --url (e.g. --token "$OMEGA_ADMIN_TOKEN")')
+  .action(async (file: string, opts: { config?: string; url?: string; token?: string }) => {
+    const loaded = loadConfigFile(file);
+    const target = resolvePath(deploymentFileFrom(opts.config, file));
+    if (target !== loaded.source) {
+      // Written beside the target and renamed over it: a watching gateway never reads half a file.
+      const temporary = `${target}.${process.pid}.tmp`;
+      writeFileSync(temporary, readFileSync(loaded.source));
+      renameSync(temporary, target);
+    }
+    console.log(`${target}: valid (version ${loaded.version}); gateways watching it reload within a second (or send SIGHUP)`);
+    if (!opts.url) return;
+    if (!opts.token) fail('--url needs --token (an admin token)');
+    const res = await request(new URL('/admin/v1/config/reload', opts.url), { method: 'POST', headers: { authorization: `Bearer ${opts.token}` } });
+    const body = (await res.body.json()) as { applied?: boolean; changed?: boolean; version?: string; problems?: string[]; error?: { message: string } };
+    if (res.statusCode !== 200) fail(`the gateway refused the reload (${res.statusCode}): ${body.error?.message ?? 'no details'}`);
+    if (!body.applied) fail(`the gateway kept its configuration (version ${body.version}):\n${(body.problems ?? []).map((p) => `  - ${p}`).join('\n')}`);
+    console.log(`the gateway at ${opts.url} runs version ${body.version}${body.changed ? '' : ' (unchanged)'}; the other replicas were told to reload`);
   });
 config
   .command('schema')

@@ -179,7 +179,7 @@ export class RouteTable {
   private buildDeployment(d: DeploymentConfig, upstreamModel: string, publicModel: string): { deployment: Deployment; target: UpstreamTarget } | string {
     const provider = this.config.providers[d.provider]!;
     const missingVar = this.config.missingCredentials[d.provider];
-    if (missingVar) return `its provider "${d.provider}" has no credential: set the environment variable ${missingVar} and restart the gateway`;
+    if (missingVar) return `its provider "${d.provider}" has no credential: set the environment variable ${missingVar} and restart the gateway, or set it with PUT /admin/v1/providers/${d.provider}/credential`;
     const adapter = adapterFor(provider.type);
     if (!adapter) return `provider type "${provider.type}" is not supported by this version`;
     const baseUrl = this.baseUrls[d.provider] ?? baseUrlFor(provider);

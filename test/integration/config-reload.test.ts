@@ -9,6 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai-upstream.js';
 import { baseConfig, startTestGateway, type TestGateway } from '../support/gateway.js';
 import { refused, waitFor } from '../support/requests.js';
+import { ADMIN_TOKENS_YAML, TOKENS } from '../admin/harness.js';
+import { spawn } from 'node:child_process';
 
 let upstream: FakeOpenAI;
 let gw: TestGateway;
@@ -16,7 +18,7 @@ let file: string;
 
 beforeAll(async () => {
   upstream = await startFakeOpenAI();
-  gw = await startTestGateway(baseConfig(upstream.baseUrl), {}, { reloadOn: { sighup: true } });
+  gw = await startTestGateway(baseConfig(upstream.baseUrl, ADMIN_TOKENS_YAML), {}, { reloadOn: { sighup: true } });
   file = join(gw.dir, 'omega.yaml');
 });
 afterAll(async () => {
@@ -95,4 +97,29 @@ describe('configuration reload', () => {
     await gw.client().chat.completions.create({ model: 'quick', messages: [{ role: 'user', content: 'still served' }] });
     writeFileSync(file, good);
   });
+
+  it('`omega config apply FILE` validates, installs the file and makes the gateway load it', async () => {
+    const next = join(gw.dir, 'next.yaml');
+    writeFileSync(next, readFileSync(file, 'utf8').replace('aliases: { quick: gpt-test }', 'aliases: { applied: gpt-test }'));
+    const run = (args: string[]) =>
+      new Promise<{ code: number | null; out: string }>((resolve) => {
+        const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '../../src/cli/index.ts'), 'config', 'apply', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+        let out = '';
+        child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+        child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+        child.on('exit', (code) => resolve({ code, out }));
+      });
+    const broken = join(gw.dir, 'broken.yaml');
+    writeFileSync(broken, readFileSync(next, 'utf8').replace('applied: gpt-test', 'applied: no-such-model'));
+    const refusedRun = await run([broken, '--config', file]);
+    expect(refusedRun.code).not.toBe(0);
+    expect(refusedRun.out).toMatch(/no-such-model/);
+    expect(readFileSync(file, 'utf8')).not.toContain('no-such-model');
+
+    const ok = await run([next, '--config', file, '--url', gw.url, '--token', TOKENS.admin]);
+    expect(ok.out).toMatch(/runs version/);
+    expect(ok.code).toBe(0);
+    expect(readFileSync(file, 'utf8')).toBe(readFileSync(next, 'utf8'));
+    await gw.client().chat.completions.create({ model: 'applied', messages: [{ role: 'user', content: 'applied' }] });
+  }, 180_000);
 });

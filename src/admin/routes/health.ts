@@ -35,7 +35,7 @@ export const healthRoutes: AdminModule = (router, deps) => {
           storage = { kind: deps.stores.kind, ok: false, error: (err as Error).message.slice(0, 200) };
         }
         const states = deps.snapshots.current.routes.deploymentStates();
-        const providers = Object.entries(deps.config.providers).map(([name, p]) => ({
+        const providers = Object.entries(deps.snapshots.current.config.providers).map(([name, p]) => ({
           name,
           type: p.type,
           deployments: Object.entries(states)
