@@ -46,6 +46,8 @@ export class ThreadedAuditWriter implements AuditWriter {
   private nextId = 1;
   private deaths: number[] = [];
   private closing = false;
+  /** A thread has said it is ready (later threads are restarts: their callers wait through `calls`). */
+  private started = false;
   private fallback: AuditWriter | undefined;
   private lastSpooled = 0;
   /** Exits of the current thread: resolved when it ends. */
@@ -116,8 +118,14 @@ export class ThreadedAuditWriter implements AuditWriter {
     this.post();
     return new Promise<WriteOutcome | undefined>((resolve, reject) => {
       this.calls.set(message.id, { message, resolve, reject });
+      this.holdWhileWaiting();
       this.send(message);
     });
+  }
+
+  private holdWhileWaiting(): void {
+    if (!this.started || this.calls.size > 0) this.worker.ref();
+    else this.worker.unref();
   }
 
   private send(message: ToAuditThread): void {
@@ -127,7 +135,9 @@ export class ThreadedAuditWriter implements AuditWriter {
   private start(resend: boolean): void {
     const worker = spawn(this.options);
     this.worker = worker;
-    worker.unref();
+    // Referenced (keeps the process alive) while starting and while a caller awaits it (`ready`,
+    // flush, writeNow, close); otherwise it must not hold a finished process open.
+    this.holdWhileWaiting();
     this.exited = new Promise((resolve) => worker.once('exit', () => resolve()));
     worker.on('message', (m: FromAuditThread) => this.receive(m));
     worker.on('error', (err) => this.log.error({ err }, 'the audit thread failed'));
@@ -143,7 +153,9 @@ export class ThreadedAuditWriter implements AuditWriter {
   private receive(m: FromAuditThread): void {
     switch (m.t) {
       case 'ready':
+        this.started = true;
         this.markReady();
+        this.holdWhileWaiting();
         return;
       case 'settled':
         this.lastSpooled = m.spooled;
@@ -159,6 +171,7 @@ export class ThreadedAuditWriter implements AuditWriter {
         const call = this.calls.get(m.id);
         this.calls.delete(m.id);
         if (!call) return;
+        this.holdWhileWaiting();
         if (m.error) call.reject(new Error(m.error));
         else call.resolve(m.outcome);
         return;
