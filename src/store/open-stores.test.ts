@@ -19,7 +19,7 @@ describe('storage.url', () => {
 
   it('is validated by the configuration schema, with pool_size for PostgreSQL', () => {
     const cfg = parseConfigText('storage: { url: "postgres://gw@db/omega", pool_size: 25 }\n', 'omega.yaml', {});
-    expect(cfg.storage).toEqual({ url: 'postgres://gw@db/omega', pool_size: 25 });
+    expect(cfg.storage).toEqual({ url: 'postgres://gw@db/omega', pool_size: 25, on_unavailable: 'open' });
     expect(() => parseConfigText('storage: { url: "redis://cache" }\n', 'omega.yaml', {})).toThrow(/storage\.url/);
   });
 

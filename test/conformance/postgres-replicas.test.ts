@@ -27,7 +27,7 @@ describe.skipIf(await skipPostgres())('PostgreSQL with several replicas', () => 
       const applied = await client.query<{ name: string }>('select name from kysely_migration order by name');
       expect(applied.rows.map((r) => r.name)).toEqual(Object.keys(postgresMigrations).sort());
       const tables = await client.query<{ table_name: string }>("select table_name from information_schema.tables where table_schema = 'public' and table_name not like 'kysely%' order by 1");
-      expect(tables.rows.map((r) => r.table_name)).toEqual(['api_keys', 'audit_chain_heads', 'audit_records', 'policy_versions', 'responses', 'review_items']);
+      expect(tables.rows.map((r) => r.table_name)).toEqual(['admin_sessions', 'api_keys', 'audit_chain_heads', 'audit_records', 'config_entities', 'config_revision', 'policy_versions', 'provider_credentials', 'responses', 'review_items']);
     } finally {
       await client.end();
     }

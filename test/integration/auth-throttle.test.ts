@@ -79,7 +79,7 @@ describe('auth throttle', () => {
   it('/readyz: status alone without a token, the detail with one', async () => {
     expect(await (await fetch(`${gw.url}/readyz`)).json()).toEqual({ status: 'ready' });
     const detail = await (await admin('10.2.1.1', '/readyz', ADMIN)).json();
-    expect(detail).toMatchObject({ status: 'ready', storage: 'ok', deployments: expect.any(Object), config_version: expect.any(String) });
+    expect(detail).toMatchObject({ status: 'ready', storage: { state: 'up', backend: 'sqlite' }, deployments: expect.any(Object), config_version: expect.any(String) });
     expect((await admin('10.2.1.2', '/readyz', 'not-the-admin-token-0123456789')).status).toBe(401);
   });
 
