@@ -44,7 +44,7 @@ export function consoleRoutes(app: FastifyInstance, options: ConsoleOptions = {}
 
   app.register(async (scope) => {
     // serve: false: only reply.sendFile (with ETag, ranges, HEAD); the routes below decide what is served.
-    await scope.register(fastifyStatic, { root: dir, serve: false, suppressWarning: true });
+    await scope.register(fastifyStatic, { root: dir, serve: false });
 
     const send = (reply: FastifyReply, file: string, cacheControl: string) =>
       reply.headers(SECURITY_HEADERS).header('cache-control', cacheControl).sendFile(file, dir, { cacheControl: false, dotfiles: 'deny' });
