@@ -140,17 +140,29 @@ export class InProcessAuditWriter implements AuditWriter {
     // Each file is moved aside before replaying, so records spooled meanwhile are neither lost nor doubled.
     const replaying = `${this.options.spoolFile}.replay`;
     for (;;) {
-      if (!existsSync(replaying)) {
-        if (!existsSync(this.options.spoolFile)) break;
-        renameSync(this.options.spoolFile, replaying);
+      let records: TrailRecord[];
+      try {
+        if (!existsSync(replaying)) {
+          if (!existsSync(this.options.spoolFile)) break;
+          renameSync(this.options.spoolFile, replaying);
+        }
+        records = readSpool(replaying);
+      } catch (err) {
+        // Another writer sharing this spool file (audit.spool_file should differ per process) took it first.
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') break;
+        throw err;
       }
-      const records = readSpool(replaying);
       try {
         if (records.length > 0) await this.sink.append(records);
       } catch {
         break; // still refused: retried on the next flush
       }
-      unlinkSync(replaying);
+      try {
+        unlinkSync(replaying);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+        this.log.warn({ spool: this.options.spoolFile }, 'another process replayed the same audit spool file at the same time; some records may be stored twice: give each process its own audit.spool_file');
+      }
       this.log.warn({ records: records.length }, 'spooled audit records replayed into the store');
     }
     this.spooled = [this.options.spoolFile, replaying].reduce((n, f) => n + (existsSync(f) ? readSpool(f).length : 0), 0);

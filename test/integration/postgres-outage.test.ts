@@ -249,9 +249,11 @@ describe.skipIf(!hasInitdb && process.env.CI !== 'true')('stored responses while
   let open: TestGateway;
   let closed: TestGateway;
 
+  // Each gateway its own spool file (two in one process here; by default they would share ./data's).
+  const spools = mkdtempSync(join(tmpdir(), 'omega-outage-spools-'));
   const yaml = (mode: string) => `
 storage: { url: "${pg.url}", pool_size: 2, on_unavailable: ${mode} }
-audit: { flush_interval: 50ms }
+audit: { flush_interval: 50ms, spool_file: "${join(spools, `${mode}.jsonl`)}" }
 admin:
   tokens: [ { id: ops, token: "${ADMIN}" } ]
 providers:
@@ -274,6 +276,7 @@ tenants:
     await closed?.stop();
     await upstream?.close();
     await pg?.destroy();
+    rmSync(spools, { recursive: true, force: true });
   });
 
   const refusal = (p: Promise<unknown>) =>
