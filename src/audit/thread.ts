@@ -6,8 +6,7 @@
  * gateway finished them.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import Database from 'better-sqlite3';
-import { SqliteAuditBatcher } from '../store/sqlite/audit-batch.js';
+import { openAuditConnection, SqliteAuditBatcher } from '../store/sqlite/audit-batch.js';
 import type { TrailRecord } from './admin-event.js';
 import { InProcessAuditWriter, type AuditLog, type WriteOutcome } from './writer.js';
 
@@ -40,10 +39,7 @@ if (!port) throw new Error('audit/thread.ts runs as a worker thread (see audit/t
 const options = workerData as AuditThreadOptions;
 const send = (message: FromAuditThread) => port.postMessage(message);
 
-const sqlite = new Database(options.path);
-sqlite.pragma('journal_mode = WAL');
-sqlite.pragma(`synchronous = ${options.synchronous}`);
-sqlite.pragma('busy_timeout = 5000');
+const sqlite = openAuditConnection(options.path, options.synchronous);
 const batcher = new SqliteAuditBatcher(sqlite);
 const resent = new WeakSet<TrailRecord>();
 const log: AuditLog = {

@@ -5,7 +5,7 @@
  * runs it on its own connection so none of this work lands on the event loop. Imports nothing
  * heavier than node:crypto, so the thread stays small.
  */
-import type Database from 'better-sqlite3';
+import Database from 'better-sqlite3';
 import { chainHash, chainOf, GENESIS_HASH } from '../../audit/chain.js';
 import type { TrailRecord } from '../../audit/admin-event.js';
 import { auditColumns as columns } from '../audit-columns.js';
@@ -60,4 +60,13 @@ export class SqliteAuditBatcher {
   append(records: readonly TrailRecord[], skipStored = false): number {
     return records.length === 0 ? 0 : this.commit(records, skipStored);
   }
+}
+
+/** The audit thread's own connection to the SQLite file (WAL, so it writes beside the main thread's). */
+export function openAuditConnection(path: string, synchronous: 'FULL' | 'NORMAL'): Database.Database {
+  const sqlite = new Database(path);
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma(`synchronous = ${synchronous}`);
+  sqlite.pragma('busy_timeout = 5000');
+  return sqlite;
 }
