@@ -4,27 +4,14 @@
  * included), only that channel, and only buses of the same key prefix.
  */
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemorySignalBus } from './memory/signals.js';
 import { RedisSignalBus } from './redis/signals.js';
 import type { SignalBus } from './types.js';
+import { REDIS_URL, redisVariantsEnabled } from '../../test/conformance/redis-harness.js';
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
-async function redisUp(): Promise<boolean> {
-  const probe = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1000 });
-  probe.on('error', () => undefined);
-  try {
-    await probe.connect();
-    return (await probe.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    probe.disconnect();
-  }
-}
-const redis = process.env.CI === 'true' || (await redisUp());
+const redis = await redisVariantsEnabled('the Redis signal bus tests');
 
 const open: SignalBus[] = [];
 afterEach(async () => {

@@ -22,10 +22,10 @@ async function reachable(): Promise<boolean> {
 }
 
 /** Whether to run the Redis variants (always under CI). */
-export async function redisVariantsEnabled(): Promise<boolean> {
+export async function redisVariantsEnabled(what = 'the Redis conformance variants'): Promise<boolean> {
   if (process.env.CI === 'true') return true;
   if (await reachable()) return true;
-  console.warn(`Redis at ${REDIS_URL} is unreachable: skipping the Redis conformance variants (under CI=true they run and fail).`);
+  console.warn(`Redis at ${REDIS_URL} is unreachable: skipping ${what} (under CI=true they run and fail).`);
   return false;
 }
 

@@ -10,7 +10,6 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Redis } from 'ioredis';
 import OpenAI from 'openai';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,27 +17,14 @@ import { parseConfigText } from '../../src/config/load.js';
 import { startGateway, type RunningGateway } from '../../src/main.js';
 import { FAKE_UPSTREAM_KEY, startFakeOpenAI, type FakeOpenAI } from '../fakes/openai-upstream.js';
 import { adminCall, refused, waitFor } from '../support/requests.js';
+import { REDIS_URL, redisVariantsEnabled } from '../conformance/redis-harness.js';
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const HELD_KEY = 'omk_test_replica_held_0123456789abcd';
 const OPEN_KEY = 'omk_test_replica_open_0123456789abcd';
 const ADMIN = 'adm_test_replica_token_0123456789abcd';
 const CLI = join(import.meta.dirname, '../../src/cli/index.ts');
 
-async function redisUp(): Promise<boolean> {
-  const probe = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1000 });
-  probe.on('error', () => undefined);
-  try {
-    await probe.connect();
-    return (await probe.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    probe.disconnect();
-  }
-}
-const enabled = process.env.CI === 'true' || (await redisUp());
-if (!enabled) console.warn(`Redis at ${REDIS_URL} is unreachable: skipping the replica tests (under CI=true they run and fail).`);
+const enabled = await redisVariantsEnabled('the replica tests');
 
 function config(upstream: string, dir: string, prefix: string): string {
   return `

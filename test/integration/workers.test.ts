@@ -11,28 +11,15 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FAKE_UPSTREAM_KEY, startFakeOpenAI, type FakeOpenAI } from '../fakes/openai-upstream.js';
 import { waitFor } from '../support/requests.js';
+import { REDIS_URL, redisVariantsEnabled } from '../conformance/redis-harness.js';
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const KEY = 'omk_test_workers_key_0123456789abcdef';
 const CLI = join(import.meta.dirname, '../../src/cli/index.ts');
 
-async function redisUp(): Promise<boolean> {
-  const probe = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1000 });
-  probe.on('error', () => undefined);
-  try {
-    await probe.connect();
-    return (await probe.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    probe.disconnect();
-  }
-}
-const enabled = process.env.CI === 'true' || (await redisUp());
+const enabled = await redisVariantsEnabled('the workers test');
 
 function config(upstream: string, dir: string, redis: string): string {
   return `
