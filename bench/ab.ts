@@ -9,6 +9,7 @@
  *   --rounds N (3) --duration S (5) --connections C (50) --stream --messages
  *   --sequential N (0: off)                also time N requests one at a time (added vs direct)
  *   --profile DIR                          run B with --cpu-prof into DIR
+ *   --warmup S (3)                         load each gateway this long first (JIT, heap growth), not counted
  * Prints each round and the medians: req/s, gateway/bare ratios, RSS after start and after load.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -29,6 +30,7 @@ const { values } = parseArgs({
     stream: { type: 'boolean', default: false },
     messages: { type: 'boolean', default: false },
     profile: { type: 'string' },
+    warmup: { type: 'string', default: '3' },
   },
 });
 
@@ -91,6 +93,8 @@ async function main(): Promise<void> {
     await new Promise((r) => setTimeout(r, 1000));
     const rssStart = { a: rssMb(a.child.pid!), b: rssMb(b.child.pid!) };
     console.log(`A = ${values.a}, B = ${values.b}; ${values.messages ? '/v1/messages' : 'chat'}${values.stream ? ' stream' : ' JSON'}, ${connections} connections, ${duration} s × ${rounds} rounds; RSS after start A ${f(rssStart.a, 0)} MB, B ${f(rssStart.b, 0)} MB`);
+    // A cold process costs more per request (JIT, heap sizing): both are warmed alike before any round counts.
+    for (const p of [bare, a, b]) if (Number(values.warmup) > 0) await load(p.url, shape, connections, Number(values.warmup));
     const ratios = { a: [] as number[], b: [] as number[] };
     const cpuUs = { a: [] as number[], b: [] as number[], aAll: [] as number[], bAll: [] as number[] };
     for (let i = 0; i < rounds; i++) {

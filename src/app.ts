@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { isUtf8 } from 'node:buffer';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { LazyChildLogger } from './telemetry/logger.js';
 import type { AuditWriter } from './audit/writer.js';
 import type { Admission } from './store/admission.js';
 import type { StoreAvailability } from './store/availability.js';
@@ -141,6 +142,8 @@ export function buildApp(deps: GatewayDeps, options: AppOptions = {}): FastifyIn
     clientErrorHandler: clientErrorHandler(edge),
     frameworkErrors: frameworkErrors(edge),
     // A client-supplied request id is kept when it is sane, so traces join up across services.
+    // request.log is made on first use (telemetry/logger.ts): almost no request writes a line.
+    childLoggerFactory: (logger, bindings, options) => new LazyChildLogger(logger as Logger, bindings, options) as unknown as FastifyBaseLogger,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : `req_${randomUUID().replaceAll('-', '')}`;
@@ -207,8 +210,10 @@ export function buildApp(deps: GatewayDeps, options: AppOptions = {}): FastifyIn
     receiving.set(request.raw.socket, ctx);
     await pipeline.authenticate(request, edge.throttle);
   });
-  app.addHook('onResponse', async (request) => {
+  // Callback style: an async hook costs a promise per request.
+  app.addHook('onResponse', (request, _reply, done) => {
     receiving.delete(request.raw.socket);
+    done();
   });
 
   // The MCP SDK (~25 MB) loads on the first request to a configured MCP server, never otherwise.

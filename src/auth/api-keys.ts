@@ -2,7 +2,7 @@
  * Tenant API keys. A key is `omk_` + 43 characters of base64url randomness (256 bits). Only its
  * sha256 is ever stored; a 256-bit random secret needs no slow password hash.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 
 export const KEY_PREFIX = 'omk_';
 
@@ -12,7 +12,8 @@ export function generateApiKey(): string {
 
 /** The stored form of a key: `sha256:<hex>`. */
 export function hashApiKey(key: string): string {
-  return 'sha256:' + createHash('sha256').update(key).digest('hex');
+  // One-shot hash: no Hash object per request (this runs on every authenticated request).
+  return 'sha256:' + hash('sha256', key, 'hex');
 }
 
 /** A display hint that identifies a key without revealing it: `omk_AbCd…wxyz`. */

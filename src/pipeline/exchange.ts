@@ -4,7 +4,7 @@
  * client's own API the body goes upstream as sent (after redactions) and the answer comes back as
  * the provider sent it; otherwise the pivot form is translated both ways by the provider adapter.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { FastifyReply } from 'fastify';
 import type { RoutingConfig } from '../config/schema.js';
 import { GatewayError } from '../errors.js';
@@ -139,12 +139,13 @@ function answeredBy(ctx: RequestContext, route: ResolvedRoute, native: NativeCod
 /** observe: what a whole answer tells the meter and the audit. */
 function observeCompletion(ctx: RequestContext, completion: ChatCompletion): void {
   ctx.usage = usageFromOpenAI(completion.usage);
-  const hash = createHash('sha256');
+  // The same digest as hashing each content in turn; one-shot, without a Hash object.
+  let output = '';
   for (const choice of completion.choices) {
     const content = choice.message?.content;
     if (content) {
       ctx.outputChars += content.length;
-      hash.update(content);
+      output += content;
     }
     for (const call of choice.message?.tool_calls ?? []) {
       ctx.toolCallsCount++;
@@ -152,5 +153,5 @@ function observeCompletion(ctx: RequestContext, completion: ChatCompletion): voi
     }
     ctx.finishReason ??= choice.finish_reason ?? null;
   }
-  ctx.outputHash = hash.digest('hex');
+  ctx.outputHash = hash('sha256', output, 'hex');
 }

@@ -3,7 +3,7 @@
  * path), and what policy, cost estimates and the audit need to know about a body. Every refusal
  * names the offending field as OpenAI's `param`.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { GatewayError } from '../errors.js';
 import type { ChatRequest, EmbeddingsRequest } from '../providers/adapter.js';
 import type { RequestFacts } from '../pipeline/context.js';
@@ -153,5 +153,5 @@ function invalid(message: string, param: string | null): GatewayError {
 }
 
 function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
+  return hash('sha256', text, 'hex');
 }

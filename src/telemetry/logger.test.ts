@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { Scrubber } from '../security/scrub.js';
-import { createLogger, scrubbingLogger } from './logger.js';
+import { createLogger, LazyChildLogger, scrubbingLogger } from './logger.js';
 
 const SECRET = 'plain-configured-secret-value';
 
@@ -44,4 +44,28 @@ describe('logger', () => {
     await new Promise((r) => setImmediate(r));
     expect(lines.join('')).not.toContain('sk-proj-abc');
   });
+
+  it('makes the per-request child only when a line is written, with its bindings and the scrubbing', async () => {
+    const { lines, stream } = capture();
+    const base = scrubbingLogger(createLogger('info', stream), new Scrubber([SECRET]));
+    let made = 0;
+    const counting = Object.create(base, { child: { value: (b: object, o?: object) => (made++, base.child(b, o)) } });
+    const quiet = new LazyChildLogger(counting, { reqId: 'req_quiet' }, {});
+    expect(quiet.level).toBe('info');
+    expect(quiet.isLevelEnabled('debug')).toBe(false);
+    quiet.debug('below the level still makes no line');
+    expect(made).toBe(1);
+    const untouched = new LazyChildLogger(counting, { reqId: 'req_untouched' }, {});
+    expect(untouched.level).toBe('info');
+    expect(made).toBe(1);
+    const loud = new LazyChildLogger(counting, { reqId: 'req_loud' }, {});
+    loud.error({ err: new Error(`bad ${SECRET}`) }, 'failed');
+    loud.warn('again');
+    expect(made).toBe(2);
+    await new Promise((r) => setImmediate(r));
+    expect(lines).toHaveLength(2);
+    expect(JSON.parse(lines[0]!)).toMatchObject({ reqId: 'req_loud', msg: 'failed' });
+    expect(lines.join('')).not.toContain(SECRET);
+  });
 });
+

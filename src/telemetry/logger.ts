@@ -48,3 +48,69 @@ export function scrubbingLogger(base: Logger, scrubber: Scrubber): Logger {
   };
   return child;
 }
+
+type LogMethod = (...args: unknown[]) => void;
+
+/**
+ * The per-request logger Fastify asks for on every request (`childLoggerFactory`), made only when
+ * a line is written: request logging is off, so almost no request logs, and a pino child costs
+ * microseconds on the hot path. Writes through it are the real child's (bindings, redaction and
+ * scrubbing included).
+ */
+export class LazyChildLogger {
+  private made: Logger | undefined;
+
+  constructor(
+    private readonly parent: Logger,
+    private readonly bindings: Record<string, unknown>,
+    private readonly options: object,
+  ) {}
+
+  private get real(): Logger {
+    return (this.made ??= this.parent.child(this.bindings, this.options));
+  }
+
+  get level(): string {
+    return (this.made ?? this.parent).level;
+  }
+
+  set level(level: string) {
+    this.real.level = level;
+  }
+
+  isLevelEnabled(level: string): boolean {
+    return (this.made ?? this.parent).isLevelEnabled(level);
+  }
+
+  fatal(...args: unknown[]): void {
+    (this.real.fatal as LogMethod)(...args);
+  }
+
+  error(...args: unknown[]): void {
+    (this.real.error as LogMethod)(...args);
+  }
+
+  warn(...args: unknown[]): void {
+    (this.real.warn as LogMethod)(...args);
+  }
+
+  info(...args: unknown[]): void {
+    (this.real.info as LogMethod)(...args);
+  }
+
+  debug(...args: unknown[]): void {
+    (this.real.debug as LogMethod)(...args);
+  }
+
+  trace(...args: unknown[]): void {
+    (this.real.trace as LogMethod)(...args);
+  }
+
+  silent(...args: unknown[]): void {
+    (this.real.silent as LogMethod)(...args);
+  }
+
+  child(bindings: Record<string, unknown>, options?: object): Logger {
+    return this.real.child(bindings, options);
+  }
+}
