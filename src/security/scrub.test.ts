@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { parseConfigText } from '../config/load.js';
 import { GatewayError } from '../errors.js';
@@ -89,6 +90,15 @@ describe('Scrubber', () => {
     expect(scrubber.requestId('a b')).toBeNull();
     expect(scrubber.requestId('x'.repeat(200))).toBeNull();
     expect(scrubber.requestId(undefined)).toBeNull();
+    // Random ids are kept: the gateway's own (req_ + 32 hex, as OpenAI's) tripped the entropy rule one time in eight.
+    for (let i = 0; i < 2000; i++) {
+      const id = `req_${randomUUID().replaceAll('-', '')}`;
+      expect(scrubber.requestId(id)).toBe(id);
+    }
+    expect(scrubber.requestId('req_011CSHCtn2PwY4vGmJfBhGZn')).toBe('req_011CSHCtn2PwY4vGmJfBhGZn');
+    expect(scrubber.requestId(`req_${PROVIDER_KEY}`)).toBeNull();
+    expect(scrubber.requestId('AKIAIOSFODNN7EXAMPLE')).toBeNull();
+    expect(scrubber.requestId('ghp_0123456789abcdefghijABCDEFGHIJ012345')).toBeNull();
   });
 
   it('scrubs nested log objects', () => {

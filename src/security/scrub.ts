@@ -128,10 +128,17 @@ export class Scrubber {
     });
   }
 
-  /** An upstream request id if it is id-shaped and holds no secret; otherwise null (dropped). */
+  /**
+   * A request id (the client's, the gateway's own, a provider's) if it is id-shaped and holds no
+   * secret; otherwise null (dropped). Configured secrets and credential shapes are caught, but not
+   * by the entropy rule: ids are random by design, and it took one in eight of the gateway's own
+   * `req_<32 hex>` ids for a secret.
+   */
   requestId(value: string | undefined): string | null {
     if (value === undefined || !SAFE_ID.test(value)) return null;
-    return this.scrubRaw(value) === value ? value : null;
+    const out = this.removeLiterals(value);
+    if (out !== value) return null;
+    return plainlyClean(value) || scrubPatterns(value, false) === value ? value : null;
   }
 
   /** Scrubs every string in a plain value (log objects), to a bounded depth; Errors become their scrubbed name and message. */
