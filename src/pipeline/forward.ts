@@ -171,7 +171,9 @@ export async function pipeStream(
   beforeEnd: () => Promise<void> = async () => undefined,
 ): Promise<void> {
   const outputHash = createHash('sha256');
-  // Events parsed from one upstream read are written in one go: no waiting, fewer syscalls.
+  // Events parsed from one upstream read are written in one go: no waiting, fewer syscalls. Configured
+  // credentials never pass, even inside a 200 stream (a proxy echoing headers): each write is
+  // scrubbed whole (once per upstream read, not once per event).
   let pending = '';
   // Response rules scan content as it passes; the chunk that completes a blocked match is withheld.
   const scanner = ctx.policy?.compiled.hasResponseRules ? ctx.policy.compiled.createResponseScanner(ctx.policy.input) : undefined;
@@ -198,10 +200,9 @@ export async function pipeStream(
         }
         observeChunk(ctx, chunk, outputHash);
         const hold = calls !== undefined && calls.push(chunk);
-        // Configured credentials never pass, even inside a 200 stream (a proxy echoing headers).
-        if (!native) emit(scrubber.scrubLiterals(encoder.push(chunk, raw)), hold);
+        if (!native) emit(encoder.push(chunk, raw), hold);
       }
-      if (native) emit(scrubber.scrubLiterals(event.event ? `event: ${event.event}\ndata: ${event.data}\n\n` : `data: ${event.data}\n\n`), calls?.holding === true);
+      if (native) emit(event.event ? `event: ${event.event}\ndata: ${event.data}\n\n` : `data: ${event.data}\n\n`, calls?.holding === true);
       if (calls && (calls.tooLarge || held.length > MAX_HELD_CHARS) && calls.holding) {
         blocked = new GatewayError('policy_blocked', `The tool call the model proposed is larger than the gateway holds for judging (${MAX_HELD_CHARS} characters); the stream was ended.`);
       }
@@ -209,7 +210,7 @@ export async function pipeStream(
   });
   const flush = (): boolean => {
     if (pending === '') return true;
-    const ok = out.write(pending);
+    const ok = out.write(scrubber.scrubLiterals(pending));
     pending = '';
     return ok;
   };
@@ -235,7 +236,7 @@ export async function pipeStream(
     for (const chunk of translator.end()) {
       observeChunk(ctx, chunk, outputHash);
       const hold = calls !== undefined && calls.push(chunk);
-      if (!native) emit(scrubber.scrubLiterals(encoder.push(chunk)), hold);
+      if (!native) emit(encoder.push(chunk), hold);
     }
     if (translator.error) throw translator.error;
     if (scanner) ctx.responsePolicyResult = scanner.result();
@@ -252,7 +253,7 @@ export async function pipeStream(
       held = '';
     }
     await beforeEnd();
-    out.end(native ? pending : pending + encoder.end());
+    out.end(scrubber.scrubLiterals(native ? pending : pending + encoder.end()));
   } catch (err) {
     ctx.streamInterrupted = true;
     if (ctx.clientDisconnected) {
@@ -265,7 +266,7 @@ export async function pipeStream(
       ctx.upstreamError = gw.message;
       ctx.error = gw;
       await beforeEnd().catch(() => undefined);
-      out.end(pending + encoder.error(gw));
+      out.end(scrubber.scrubLiterals(pending) + encoder.error(gw));
     }
     res.body.destroy();
   } finally {
