@@ -85,6 +85,7 @@ export class ThreadedAuditWriter implements AuditWriter {
   async close(): Promise<void> {
     if (this.fallback) return this.fallback.close();
     this.closing = true;
+    this.holdWhileWaiting();
     await this.call({ t: 'close', id: this.nextId++ });
     await this.exited;
     // Fell back while closing: the in-process writer holds what was left.
@@ -124,7 +125,8 @@ export class ThreadedAuditWriter implements AuditWriter {
   }
 
   private holdWhileWaiting(): void {
-    if (!this.started || this.calls.size > 0) this.worker.ref();
+    // Closing too: `close` awaits the thread's exit after its last call has been answered.
+    if (!this.started || this.closing || this.calls.size > 0) this.worker.ref();
     else this.worker.unref();
   }
 

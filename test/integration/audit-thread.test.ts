@@ -3,6 +3,7 @@
  * order with whole chains, strict mode still waits for the commit, a graceful shutdown flushes,
  * and a thread that dies (once, or again and again) loses no record and stores none twice.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -176,6 +177,30 @@ describe('audit thread', () => {
       await gw.stop();
     }
   }, 90_000);
+});
+
+describe('closing', () => {
+  it('close resolves in a process with nothing else keeping it alive (the thread stays referenced until it exits)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'omega-close-'));
+    try {
+      const file = join(dir, 'omega.db');
+      await (await openSqlite(`sqlite://${file}`)).destroy();
+      const src = (path: string) => JSON.stringify(new URL(`../../src/${path}`, import.meta.url).href);
+      const script = `
+        const { ThreadedAuditWriter } = await import(${src('audit/thread-writer.ts')});
+        const w = new ThreadedAuditWriter({ path: ${JSON.stringify(file)}, synchronous: 'NORMAL', flushIntervalMs: 60000, batchSize: 1000, spoolFile: ${JSON.stringify(join(dir, 'spool.jsonl'))}, fallback: () => { throw new Error('no'); } }, { error() {}, warn() {}, debug() {} });
+        await w.ready;
+        w.append({ kind: 'request', decision_id: 'dec_close', tenant_id: 'acme', received_at_ms: 1, endpoint: '/v1/chat/completions', stream: false, policy_outcome: 'ALLOW', risk_score: 0, http_status: 200, cost_usd: 0, budget_reserved_usd: 0 });
+        await w.close();
+        console.log('closed');`;
+      // Exit code 13 was Node's "unsettled top-level await": the loop emptied while close awaited the exit.
+      const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 });
+      expect({ status: run.status, out: run.stdout.trim() }).toEqual({ status: 0, out: 'closed' });
+      expect(storedRows(file).map((r) => r.decision_id)).toEqual(['dec_close']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
 });
 
 describe('resent batches', () => {
