@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AdminEventRecord } from '../audit/admin-event.js';
 import type { AuditRecord } from '../audit/record.js';
+import { preparedLines } from '../audit/writer.js';
 import { AUDIT_COLUMNS, auditColumns, auditColumnValues, preparedDecisionId, preparedTenantId, prepareRecord } from './audit-columns.js';
 
 /** A record with what JSON is picky about: non-ASCII, escapes, odd numbers, nesting, an absent field. */
@@ -90,5 +91,15 @@ describe('prepared records', () => {
     // Admin events have no latency field: the column is null.
     const a = Object.fromEntries(AUDIT_COLUMNS.map((c, i) => [c, auditColumnValues(admin)[i]]));
     expect(a).toMatchObject({ total_latency_ms: null, stream: 0, tenant_id: null, decision_id: 'adm_1' });
+  });
+
+  it('spool as their text, one line, and come back from a line prepared as before', () => {
+    const p = prepareRecord(tricky);
+    const line = preparedLines.line(p);
+    expect(line).toBe(JSON.stringify(tricky));
+    expect(line).not.toContain('\n');
+    const back = preparedLines.parse(line);
+    expect(back.text).toBe(line);
+    expect(back).toEqual(prepareRecord(JSON.parse(line) as AuditRecord));
   });
 });
