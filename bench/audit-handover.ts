@@ -3,14 +3,20 @@
  * and of the audit thread per record, read from /proc/self/task/<tid>/schedstat (nanoseconds of
  * CPU, Linux only), while 20,000 realistic ~3 KB request records are appended in batches of 20
  * (one batch per turn of the event loop, as under load) to a ThreadedAuditWriter on an SQLite
- * file in a temporary directory. The main-thread figure has the cost of making the records
- * themselves (a shallow copy per record) measured separately and taken off.
+ * file in a temporary directory. Each record is made fresh, as the pipeline makes one per
+ * request; the main-thread figure has the cost of making them measured separately (the same
+ * loop without a writer) and taken off.
+ *
+ * Then the main thread's share piece by piece, posting to an idle worker: a structured clone
+ * of the record objects (the hand-over before issue 15's change) against JSON.stringify alone and
+ * prepareRecord plus posting the text and columns (the hand-over now).
  *
  *   npx tsx bench/audit-handover.ts [--records 20000] [--batch 20] [--runs 3]
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import type { AuditRecord } from '../src/audit/record.js';
 import { ThreadedAuditWriter } from '../src/audit/thread-writer.js';
 import { openSqlite } from '../src/store/sqlite/database.js';
@@ -22,7 +28,6 @@ const arg = (name: string, fallback: number) => {
 const RECORDS = arg('records', 20_000);
 const BATCH = arg('batch', 20);
 const RUNS = arg('runs', 3);
-const POOL = 200;
 
 /** A finished chat request as buildAuditRecord makes it: every signal (~3.2 KB of JSON, 118 keys). */
 function benchRecord(i: number): AuditRecord {
@@ -156,7 +161,7 @@ function threadCpu(): Map<string, number> {
   const out = new Map<string, number>();
   for (const tid of readdirSync('/proc/self/task')) {
     try {
-      out.set(tid, Number(readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ')[0]));
+      out.set(tid, cpuOf(tid));
     } catch {
       // a thread that ended meanwhile
     }
@@ -167,10 +172,10 @@ function threadCpu(): Map<string, number> {
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** Feeds RECORDS records in batches of BATCH, one batch per turn; `sink` null: only make the records (the baseline). */
-async function feed(pool: AuditRecord[], sink: ThreadedAuditWriter | null): Promise<void> {
+async function feed(sink: ThreadedAuditWriter | null): Promise<void> {
   for (let i = 0; i < RECORDS; ) {
     for (let j = 0; j < BATCH && i < RECORDS; j++, i++) {
-      const record = { ...pool[i % POOL]!, decision_id: `dec_run_${i}` };
+      const record = benchRecord(i);
       if (sink) sink.append(record);
     }
     await turn();
@@ -184,7 +189,7 @@ interface Run {
   wallMs: number;
 }
 
-async function run(pool: AuditRecord[], baselineNs: number): Promise<Run> {
+async function run(baselineNs: number): Promise<Run> {
   const dir = mkdtempSync(join(tmpdir(), 'omega-handover-'));
   const file = join(dir, 'omega.db');
   try {
@@ -198,7 +203,7 @@ async function run(pool: AuditRecord[], baselineNs: number): Promise<Run> {
     const fresh = [...threadCpu().keys()].filter((tid) => !before.has(tid));
     const start = threadCpu();
     const t0 = performance.now();
-    await feed(pool, writer);
+    await feed(writer);
     await writer.flush();
     const wallMs = performance.now() - t0;
     const end = threadCpu();
@@ -216,29 +221,67 @@ async function run(pool: AuditRecord[], baselineNs: number): Promise<Run> {
   }
 }
 
+const cpuOf = (tid: string) => Number(readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+
+/** Main-thread µs a record of `handle` on fresh batches, the making of the records taken off. */
+async function mainCost(handle: (batch: AuditRecord[]) => void): Promise<number> {
+  const me = String(process.pid);
+  const pass = async (h: ((batch: AuditRecord[]) => void) | null) => {
+    const c0 = cpuOf(me);
+    for (let i = 0; i < RECORDS; i += BATCH) {
+      const batch: AuditRecord[] = [];
+      for (let j = 0; j < BATCH; j++) batch.push(benchRecord(i + j));
+      h?.(batch);
+      await turn();
+    }
+    return cpuOf(me) - c0;
+  };
+  await pass(handle);
+  const base = await pass(null);
+  return (await pass(handle)) - base;
+}
+
+async function parts(): Promise<void> {
+  // Dynamic, so the bench still runs on commits from before prepared records (A/B runs).
+  const columns: { prepareRecord?: (r: AuditRecord) => unknown } = await import('../src/store/audit-columns.js');
+  const prepareRecord = columns.prepareRecord;
+  const idle = new Worker("require('node:worker_threads').parentPort.on('message', () => {})", { eval: true });
+  await new Promise((resolve) => idle.once('online', resolve));
+  let bytes = 0;
+  const figures = {
+    'structured clone of the objects, posted': await mainCost((batch) => idle.postMessage({ t: 'records', records: batch })),
+    'JSON.stringify alone': await mainCost((batch) => batch.forEach((r) => (bytes += JSON.stringify(r).length))),
+    ...(prepareRecord ? { 'prepareRecord (stringify + columns), posted': await mainCost((batch) => idle.postMessage({ t: 'records', records: batch.map(prepareRecord) })) } : {}),
+  };
+  await idle.terminate();
+  for (const [what, ns] of Object.entries(figures)) console.log(`  ${what}: ${(ns / RECORDS / 1000).toFixed(2)} µs/record`);
+  if (bytes === 0) throw new Error('nothing serialised');
+}
+
 async function main(): Promise<void> {
   if (!existsSync('/proc/self/task')) throw new Error('needs Linux /proc');
-  // The writer's thread is unreferenced between calls: keep the process alive meanwhile.
+  // Before the fix to close(), the writer's thread was unreferenced while closing: keep the process alive (comparable runs on older commits).
   const alive = setInterval(() => undefined, 1_000);
-  const pool = Array.from({ length: POOL }, (_, i) => benchRecord(i));
-  const sample = JSON.stringify(pool[0]);
-  console.log(`record: ${sample.length} bytes of JSON, ${Object.keys(pool[0]!).length} keys; ${RECORDS} records in batches of ${BATCH}, ${RUNS} runs`);
+  const sample = benchRecord(0);
+  console.log(`record: ${JSON.stringify(sample).length} bytes of JSON, ${Object.keys(sample).length} keys; ${RECORDS} records in batches of ${BATCH}, ${RUNS} runs`);
   // The cost of making the records, without any writer (taken off the main-thread figure).
-  await feed(pool, null);
+  await feed(null);
   const me = String(process.pid);
   const b0 = threadCpu().get(me)!;
-  await feed(pool, null);
+  await feed(null);
   const baselineNs = threadCpu().get(me)! - b0;
   console.log(`making the records: ${(baselineNs / RECORDS / 1000).toFixed(2)} µs a record (taken off)`);
-  await run(pool, baselineNs); // warm-up
+  await run(baselineNs); // warm-up
   const runs: Run[] = [];
   for (let r = 0; r < RUNS; r++) {
-    const x = await run(pool, baselineNs);
+    const x = await run(baselineNs);
     runs.push(x);
     console.log(`run ${r + 1}: main thread ${x.mainUs.toFixed(2)} µs/record, audit thread ${x.threadUs.toFixed(2)} µs/record, other threads ${x.othersUs.toFixed(2)} µs/record, ${x.wallMs.toFixed(0)} ms`);
   }
   const median = (k: keyof Run) => [...runs].sort((a, b) => a[k] - b[k])[Math.floor(runs.length / 2)]![k];
   console.log(`median: main thread ${median('mainUs').toFixed(2)} µs/record, audit thread ${median('threadUs').toFixed(2)} µs/record, other threads ${median('othersUs').toFixed(2)} µs/record`);
+  console.log('main thread, piece by piece:');
+  await parts();
   clearInterval(alive);
 }
 
