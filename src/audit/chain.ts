@@ -7,12 +7,15 @@
  * Truncating a chain's newest records is only visible against an external copy of its head
  * (`omega audit verify` prints each head for that purpose).
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 export const GENESIS_HASH = '0'.repeat(64);
 
 export function chainHash(prevHash: string, recordJson: string): string {
-  return createHash('sha256').update(prevHash).update('\n').update(recordJson).digest('hex');
+  // One-shot sha256 of the same UTF-8 bytes as update(prev), update('\n'), update(record) (the
+  // '\n' between them keeps any character from joining across a boundary): ~20% cheaper than a
+  // Hash object, and every record committed takes one.
+  return hash('sha256', `${prevHash}\n${recordJson}`, 'hex');
 }
 
 /** The chain a record belongs to: its tenant, or '_' for requests without one. */

@@ -1,8 +1,13 @@
 /**
- * The audit writer the gateway uses with an embedded SQLite file: records are handed to the
- * audit thread (audit/thread.ts) — batched, one postMessage per turn of the event loop — and the
- * thread serialises, hashes and commits them on its own connection. Durability is the
- * in-process writer's: batched commits every `flush_interval` (a crash loses at most that),
+ * The audit writer the gateway uses with an embedded SQLite file: each record is serialised here,
+ * once, to the JSON text that is stored and hashed, with its indexed columns beside it
+ * (`prepareRecord`); those strings and primitives are handed to the audit thread
+ * (audit/thread.ts) — batched, one postMessage per turn of the event loop — which hashes and
+ * commits them on its own connection, never deserialising objects nor serialising them again.
+ * The event loop pays the JSON.stringify and the copy of the text instead of a structured clone
+ * of the object (on Node 20 that is more, not less: bench/README.md); the process as a whole
+ * spends far less per record. Durability is the in-process writer's: batched commits every
+ * `flush_interval` (a crash loses at most that),
  * `writeNow` (strict) resolves once the thread has committed or spooled the record, `close`
  * flushes everything.
  *
@@ -12,6 +17,7 @@
  * commits in-process.
  */
 import { Worker } from 'node:worker_threads';
+import { prepareRecord, type PreparedRecord } from '../store/audit-columns.js';
 import type { TrailRecord } from './admin-event.js';
 import type { AuditThreadOptions, FromAuditThread, ToAuditThread } from './thread.js';
 import type { AuditLog, AuditWriter, WriteOutcome } from './writer.js';
@@ -37,10 +43,10 @@ export interface ThreadedAuditWriterOptions extends AuditThreadOptions {
 export class ThreadedAuditWriter implements AuditWriter {
   private worker!: Worker;
   /** Appended, not yet posted (posted on the next turn of the event loop). */
-  private outbox: TrailRecord[] = [];
+  private outbox: PreparedRecord[] = [];
   private posting = false;
-  /** Posted and not yet reported settled, oldest first, from index `settledUpTo`. */
-  private unsettled: TrailRecord[] = [];
+  /** Posted and not yet reported settled, oldest first, from index `settledUpTo` (kept for a resend). */
+  private unsettled: PreparedRecord[] = [];
   private settledUpTo = 0;
   private readonly calls = new Map<number, PendingCall>();
   private nextId = 1;
@@ -65,7 +71,8 @@ export class ThreadedAuditWriter implements AuditWriter {
 
   append(record: TrailRecord): void {
     if (this.fallback) return this.fallback.append(record);
-    this.outbox.push(record);
+    // Serialised now, while the record is young: only the text and columns outlive this call.
+    this.outbox.push(prepareRecord(record));
     if (!this.posting) {
       this.posting = true;
       setImmediate(this.post);
@@ -74,7 +81,7 @@ export class ThreadedAuditWriter implements AuditWriter {
 
   writeNow(record: TrailRecord): Promise<WriteOutcome> {
     if (this.fallback) return this.fallback.writeNow(record);
-    return this.call({ t: 'write', id: this.nextId++, record }).then((outcome) => outcome ?? 'committed');
+    return this.call({ t: 'write', id: this.nextId++, record: prepareRecord(record) }).then((outcome) => outcome ?? 'committed');
   }
 
   flush(): Promise<void> {
@@ -85,6 +92,7 @@ export class ThreadedAuditWriter implements AuditWriter {
   async close(): Promise<void> {
     if (this.fallback) return this.fallback.close();
     this.closing = true;
+    this.holdWhileWaiting();
     await this.call({ t: 'close', id: this.nextId++ });
     await this.exited;
     // Fell back while closing: the in-process writer holds what was left.
@@ -124,7 +132,8 @@ export class ThreadedAuditWriter implements AuditWriter {
   }
 
   private holdWhileWaiting(): void {
-    if (!this.started || this.calls.size > 0) this.worker.ref();
+    // Closing too: `close` awaits the thread's exit after its last call has been answered.
+    if (!this.started || this.closing || this.calls.size > 0) this.worker.ref();
     else this.worker.unref();
   }
 
@@ -193,23 +202,28 @@ export class ThreadedAuditWriter implements AuditWriter {
     this.start(true);
   }
 
-  /** The thread keeps dying: hand everything to an in-process writer, in order. */
+  /** The thread keeps dying: hand everything to an in-process writer, in order (as records again: it stores them as they were). */
   private fallBack(code: number): void {
     this.log.error({ code, restarts: this.deaths.length }, `the audit thread died ${this.deaths.length} times within a minute; committing audit records on the main thread from now on`);
     const fallback = this.options.fallback();
     this.fallback = fallback;
     this.markReady();
-    for (const r of this.unsettled.slice(this.settledUpTo)) fallback.append(r);
-    for (const r of this.outbox) fallback.append(r);
+    for (const r of this.unsettled.slice(this.settledUpTo)) fallback.append(recordOf(r));
+    for (const r of this.outbox) fallback.append(recordOf(r));
     this.unsettled = [];
     this.settledUpTo = 0;
     this.outbox = [];
     for (const { message, resolve, reject } of this.calls.values()) {
-      const work: Promise<WriteOutcome | void> = message.t === 'write' ? fallback.writeNow(message.record) : fallback.flush();
+      const work: Promise<WriteOutcome | void> = message.t === 'write' ? fallback.writeNow(recordOf(message.record)) : fallback.flush();
       work.then((outcome) => resolve(outcome ?? undefined), reject);
     }
     this.calls.clear();
   }
+}
+
+/** The record a prepared one was made from: JSON.stringify of it gives the same text again. */
+function recordOf(prepared: PreparedRecord): TrailRecord {
+  return JSON.parse(prepared.text) as TrailRecord;
 }
 
 /**

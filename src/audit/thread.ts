@@ -1,14 +1,15 @@
 /**
  * The audit thread (node:worker_threads): a group-commit writer on its own SQLite connection.
- * The event loop only hands records over (audit/thread-writer.ts); serialising them, hashing the
- * chain, committing, spooling to disk when the store refuses and replaying the spool all happen
- * here. Messages are handled in arrival order, so records are committed in the order the
- * gateway finished them.
+ * The event loop serialises each record once and hands over its JSON text and columns
+ * (audit/thread-writer.ts; `PreparedRecord`, store/audit-columns.ts: strings and primitives,
+ * cheap to copy); hashing the chain, committing, spooling to disk when the store refuses and
+ * replaying the spool all happen here, and nothing here serialises a record again. Messages are
+ * handled in arrival order, so records are committed in the order the gateway finished them.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import type { PreparedRecord } from '../store/audit-columns.js';
 import { openAuditConnection, SqliteAuditBatcher } from '../store/sqlite/audit-batch.js';
-import type { TrailRecord } from './admin-event.js';
-import { InProcessAuditWriter, type AuditLog, type WriteOutcome } from './writer.js';
+import { GroupCommitWriter, preparedLines, type AuditLog, type WriteOutcome } from './writer.js';
 
 /** What the gateway tells the thread when it starts it. */
 export interface AuditThreadOptions {
@@ -22,8 +23,8 @@ export interface AuditThreadOptions {
 
 /** Gateway → thread. `resent`: records a thread that died may have committed already (never stored twice). */
 export type ToAuditThread =
-  | { t: 'records'; records: TrailRecord[]; resent?: boolean }
-  | { t: 'write'; id: number; record: TrailRecord; resent?: boolean }
+  | { t: 'records'; records: PreparedRecord[]; resent?: boolean }
+  | { t: 'write'; id: number; record: PreparedRecord; resent?: boolean }
   | { t: 'flush'; id: number }
   | { t: 'close'; id: number };
 
@@ -41,18 +42,19 @@ const send = (message: FromAuditThread) => port.postMessage(message);
 
 const sqlite = openAuditConnection(options.path, options.synchronous);
 const batcher = new SqliteAuditBatcher(sqlite);
-const resent = new WeakSet<TrailRecord>();
+const resent = new WeakSet<PreparedRecord>();
 const log: AuditLog = {
   // Errors are plain objects here: only their message crosses to the gateway's logger.
   error: (fields, message) => send({ t: 'log', level: 'error', fields: loggable(fields), message }),
   warn: (fields, message) => send({ t: 'log', level: 'warn', fields: loggable(fields), message }),
   debug: (fields, message) => send({ t: 'log', level: 'debug', fields: loggable(fields), message }),
 };
-const writer = new InProcessAuditWriter(
+const writer = new GroupCommitWriter<PreparedRecord>(
   // A batch holding a resent record checks each record against the store before inserting it.
-  { append: async (records) => void batcher.append(records, records.some((r) => resent.has(r))) },
+  { append: async (records) => void batcher.appendPrepared(records, records.some((r) => resent.has(r))) },
   { flushIntervalMs: options.flushIntervalMs, batchSize: options.batchSize, spoolFile: options.spoolFile, onSettled: (records) => send({ t: 'settled', records, spooled: writer.spooled }) },
   log,
+  preparedLines,
 );
 
 port.on('message', (message: ToAuditThread) => {

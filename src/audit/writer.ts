@@ -1,17 +1,18 @@
 /**
  * Takes audit records off the hot path. Two writers: `InProcessAuditWriter` (below) commits on
- * this thread, and `ThreadedAuditWriter` (audit/thread-writer.ts) runs the same writer on a
- * worker thread with its own SQLite connection, so serialising, hashing and committing never
- * hold the event loop. In `batched` durability, `append` only queues; a group
- * commit writes the queue every `flush_interval` ms, or at once when `batch_size` records wait,
- * so a crash loses at most the records of the last interval and a graceful shutdown (`close`)
- * loses nothing. `writeNow` is strict durability's path: the record is committed (or spooled)
- * before it returns. When the store refuses a commit, the batch goes to an append-only spool
- * file (fsynced) and is replayed into the store once it takes writes again — records are never
- * silently dropped.
+ * this thread, and `ThreadedAuditWriter` (audit/thread-writer.ts) runs the same group commit
+ * (`GroupCommitWriter`, on records the gateway's thread prepared) on a worker thread with its own
+ * SQLite connection, so hashing and committing never hold the event loop. In `batched`
+ * durability, `append` only queues; a group commit writes the queue every `flush_interval` ms,
+ * or at once when `batch_size` records wait, so a crash loses at most the records of the last
+ * interval and a graceful shutdown (`close`) loses nothing. `writeNow` is strict durability's
+ * path: the record is committed (or spooled) before it returns. When the store refuses a commit,
+ * the batch goes to an append-only spool file (fsynced) and is replayed into the store once it
+ * takes writes again — records are never silently dropped.
  */
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { prepareRecord, type PreparedRecord } from '../store/audit-columns.js';
 import type { AuditSink } from '../store/types.js';
 import type { TrailRecord } from './admin-event.js';
 
@@ -49,8 +50,31 @@ export interface AuditLog {
   debug(fields: object, message: string): void;
 }
 
-export class InProcessAuditWriter implements AuditWriter {
-  private queue: TrailRecord[] = [];
+/**
+ * How queued items go to the spool file and come back: one line of the record's JSON each, the
+ * same for every writer (the audit thread and the in-process writer it falls back on share the
+ * file, and a spool left by an older version replays).
+ */
+export interface SpoolCodec<T> {
+  /** The record's JSON (JSON.stringify never writes a raw newline). */
+  line(item: T): string;
+  parse(line: string): T;
+}
+
+const recordLines: SpoolCodec<TrailRecord> = { line: (r) => JSON.stringify(r), parse: (line) => JSON.parse(line) as TrailRecord };
+
+/**
+ * The audit thread's: a prepared record's text is its spool line as it is; a line read back is
+ * prepared again from the record it holds, as the in-process replay stores it.
+ */
+export const preparedLines: SpoolCodec<PreparedRecord> = { line: (p) => p.text, parse: (line) => prepareRecord(recordLines.parse(line)) };
+
+/**
+ * The batched writer itself, over any form of record (`T`): the records themselves in process,
+ * prepared records (store/audit-columns.ts) on the audit thread.
+ */
+export class GroupCommitWriter<T> {
+  private queue: T[] = [];
   private flushing: Promise<void> | undefined;
   private readonly timer: NodeJS.Timeout;
   /** Records in the spool file, waiting for the store. */
@@ -59,23 +83,24 @@ export class InProcessAuditWriter implements AuditWriter {
   private spooling = false;
 
   constructor(
-    private readonly sink: AuditSink,
+    private readonly sink: { append(records: readonly T[]): Promise<void> },
     private readonly options: AuditWriterOptions,
     private readonly log: AuditLog,
+    private readonly codec: SpoolCodec<T>,
   ) {
     this.timer = setInterval(() => void this.flush(), options.flushIntervalMs);
     this.timer.unref();
     // Records a previous process spooled (or was replaying) are replayed by the first flush.
-    for (const file of [options.spoolFile, `${options.spoolFile}.replay`]) if (existsSync(file)) this.spooled += readSpool(file).length;
+    for (const file of [options.spoolFile, `${options.spoolFile}.replay`]) if (existsSync(file)) this.spooled += spoolLines(file).length;
   }
 
-  append(record: TrailRecord): void {
+  append(record: T): void {
     this.queue.push(record);
     if (this.queue.length >= this.options.batchSize && !this.flushing) setImmediate(() => void this.flush());
   }
 
   /** Commits one record now (strict durability); spools it durably if the store refuses. Says which happened. */
-  async writeNow(record: TrailRecord): Promise<WriteOutcome> {
+  async writeNow(record: T): Promise<WriteOutcome> {
     try {
       await this.sink.append([record]);
       return 'committed';
@@ -120,11 +145,11 @@ export class InProcessAuditWriter implements AuditWriter {
     }
   }
 
-  private spool(records: TrailRecord[], err: unknown): void {
+  private spool(records: T[], err: unknown): void {
     mkdirSync(dirname(this.options.spoolFile), { recursive: true });
     const fd = openSync(this.options.spoolFile, 'a');
     try {
-      writeSync(fd, records.map((r) => JSON.stringify(r)).join('\n') + '\n');
+      writeSync(fd, records.map((r) => this.codec.line(r)).join('\n') + '\n');
       fsyncSync(fd);
     } finally {
       closeSync(fd);
@@ -140,13 +165,13 @@ export class InProcessAuditWriter implements AuditWriter {
     // Each file is moved aside before replaying, so records spooled meanwhile are neither lost nor doubled.
     const replaying = `${this.options.spoolFile}.replay`;
     for (;;) {
-      let records: TrailRecord[];
+      let records: T[];
       try {
         if (!existsSync(replaying)) {
           if (!existsSync(this.options.spoolFile)) break;
           renameSync(this.options.spoolFile, replaying);
         }
-        records = readSpool(replaying);
+        records = spoolLines(replaying).map((line) => this.codec.parse(line));
       } catch (err) {
         // Another writer sharing this spool file (audit.spool_file should differ per process) took it first.
         if ((err as NodeJS.ErrnoException).code === 'ENOENT') break;
@@ -165,15 +190,22 @@ export class InProcessAuditWriter implements AuditWriter {
       }
       this.log.warn({ records: records.length }, 'spooled audit records replayed into the store');
     }
-    this.spooled = [this.options.spoolFile, replaying].reduce((n, f) => n + (existsSync(f) ? readSpool(f).length : 0), 0);
+    this.spooled = [this.options.spoolFile, replaying].reduce((n, f) => n + (existsSync(f) ? spoolLines(f).length : 0), 0);
     if (this.spooled === 0) this.spooling = false;
   }
 }
 
-function readSpool(file: string): TrailRecord[] {
+/** Commits on this thread, through the store's sink (SQLite, PostgreSQL, memory). */
+export class InProcessAuditWriter extends GroupCommitWriter<TrailRecord> implements AuditWriter {
+  constructor(sink: AuditSink, options: AuditWriterOptions, log: AuditLog) {
+    super(sink, options, log, recordLines);
+  }
+}
+
+/** A spool file's records, one JSON line each (counted without parsing them). */
+function spoolLines(file: string): string[] {
   return readFileSync(file, 'utf8')
     .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line) => JSON.parse(line) as TrailRecord);
+    .filter((line) => line.trim() !== '');
 }
 

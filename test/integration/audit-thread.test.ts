@@ -3,7 +3,8 @@
  * order with whole chains, strict mode still waits for the commit, a graceful shutdown flushes,
  * and a thread that dies (once, or again and again) loses no record and stores none twice.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -11,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditRecord } from '../../src/audit/record.js';
 import { ThreadedAuditWriter } from '../../src/audit/thread-writer.js';
 import { verifyAudit } from '../../src/audit/verify.js';
+import { InProcessAuditWriter, type AuditLog } from '../../src/audit/writer.js';
 import { SqliteAuditBatcher } from '../../src/store/sqlite/audit-batch.js';
 import { openSqlite } from '../../src/store/sqlite/database.js';
 import { KyselyAuditQuery } from '../../src/store/audit-query.js';
@@ -176,6 +178,145 @@ describe('audit thread', () => {
       await gw.stop();
     }
   }, 90_000);
+});
+
+describe('prepared hand-over', () => {
+  const quiet: AuditLog = { error: () => undefined, warn: () => undefined, debug: () => undefined };
+  /** Records with what JSON serialisation is picky about, over two chains. */
+  const record = (i: number) =>
+    ({
+      kind: 'request',
+      decision_id: `dec_prep_${i}`,
+      tenant_id: i % 2 === 0 ? 'acme' : null,
+      received_at_ms: 1_000 + i,
+      endpoint: '/v1/chat/completions',
+      model_requested: 'gpt-"ünï"',
+      stream: i % 3 === 0,
+      policy_outcome: 'ALLOW',
+      risk_score: 0.1 + 0.2,
+      http_status: 200,
+      cost_usd: 1e-7 * i,
+      budget_reserved_usd: 0,
+      total_latency_ms: 12.345,
+      completion: `line\nbreak 日本語 🎉 \u2028 ${i}`,
+      attempt_log: [{ model: 'gpt', deployment: 'd', status: 200, error: null, latency_ms: 1.5 }],
+    }) as unknown as AuditRecord;
+
+  async function migrated(): Promise<{ dir: string; file: string; spool: string }> {
+    const dir = mkdtempSync(join(tmpdir(), 'omega-prepared-'));
+    const file = join(dir, 'omega.db');
+    await (await openSqlite(`sqlite://${file}`)).destroy();
+    return { dir, file, spool: join(dir, 'audit-spool.jsonl') };
+  }
+
+  function threaded(file: string, spool: string): ThreadedAuditWriter {
+    return new ThreadedAuditWriter(
+      { path: file, synchronous: 'NORMAL', flushIntervalMs: 60_000, batchSize: 1_000, spoolFile: spool, fallback: () => { throw new Error('the thread is not expected to die here'); } },
+      quiet,
+    );
+  }
+
+  function storedTexts(file: string): Map<string, string> {
+    const db = new Database(file, { readonly: true });
+    try {
+      return new Map((db.prepare('select decision_id, record from audit_records order by seq').all() as { decision_id: string; record: string }[]).map((r) => [r.decision_id, r.record]));
+    } finally {
+      db.close();
+    }
+  }
+
+  function refuseInserts(file: string, refuse: boolean): void {
+    const db = new Database(file);
+    db.exec(refuse ? `create trigger refuse_audit before insert on audit_records begin select raise(abort, 'refused for the test'); end` : 'drop trigger refuse_audit');
+    db.close();
+  }
+
+  it('the thread stores exactly JSON.stringify of each record, appended or strict, and the chains verify', async () => {
+    const { dir, file, spool } = await migrated();
+    try {
+      const writer = threaded(file, spool);
+      await writer.ready;
+      const records = Array.from({ length: 30 }, (_, i) => record(i));
+      for (const r of records.slice(0, 20)) writer.append(r);
+      expect(await writer.writeNow(records[20]!)).toBe('committed');
+      for (const r of records.slice(21)) writer.append(r);
+      await writer.close();
+      const texts = storedTexts(file);
+      expect([...texts.keys()]).toHaveLength(30);
+      for (const r of records) expect(texts.get(r.decision_id)).toBe(JSON.stringify(r));
+      const verdicts_ = await verdicts(file);
+      expect(verdicts_.map((v) => [v.chain, v.records, v.broken])).toEqual(expect.arrayContaining([['acme', 15, null], ['_', 15, null]]));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
+
+  it('spools what the store refuses as JSON lines of the records, and replays both its own spool and one an older writer left', async () => {
+    const { dir, file, spool } = await migrated();
+    try {
+      const records = Array.from({ length: 12 }, (_, i) => record(i));
+      // Left by an older version (or the in-process writer): one JSON.stringify line per record.
+      writeFileSync(spool, records.slice(0, 3).map((r) => JSON.stringify(r)).join('\n') + '\n');
+      refuseInserts(file, true);
+      const writer = threaded(file, spool);
+      await writer.ready;
+      for (const r of records.slice(3, 6)) writer.append(r);
+      await writer.flush();
+      expect(await writer.writeNow(records[6]!)).toBe('spooled');
+      expect(writer.spooled).toBe(7);
+      // The same lines whichever writer spooled them (a failed replay moves the file aside).
+      const lines = [`${spool}.replay`, spool].filter((f) => existsSync(f)).flatMap((f) => readFileSync(f, 'utf8').trim().split('\n'));
+      expect(lines).toEqual(records.slice(0, 7).map((r) => JSON.stringify(r)));
+      refuseInserts(file, false);
+      for (const r of records.slice(7, 9)) writer.append(r);
+      await writer.flush();
+      expect(writer.spooled).toBe(0);
+      // Spooled again through the thread; then the in-process writer (the fallback) replays the thread's spool.
+      refuseInserts(file, true);
+      for (const r of records.slice(9)) writer.append(r);
+      await writer.close();
+      expect(readFileSync(spool, 'utf8')).toBe(records.slice(9).map((r) => JSON.stringify(r)).join('\n') + '\n');
+      refuseInserts(file, false);
+      const db = await openSqlite(`sqlite://${file}`);
+      const { SqliteAuditSink } = await import('../../src/store/sqlite/audit-sink.js');
+      const inProcess = new InProcessAuditWriter(await SqliteAuditSink.open(db), { flushIntervalMs: 60_000, batchSize: 1_000, spoolFile: spool }, quiet);
+      expect(inProcess.spooled).toBe(3);
+      await inProcess.flush();
+      await inProcess.close();
+      await db.destroy();
+      expect(existsSync(spool)).toBe(false);
+      const texts = storedTexts(file);
+      expect([...texts.keys()]).toEqual(records.map((r) => r.decision_id));
+      for (const r of records) expect(texts.get(r.decision_id)).toBe(JSON.stringify(r));
+      expect((await verdicts(file)).every((v) => v.broken === null)).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
+});
+
+describe('closing', () => {
+  it('close resolves in a process with nothing else keeping it alive (the thread stays referenced until it exits)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'omega-close-'));
+    try {
+      const file = join(dir, 'omega.db');
+      await (await openSqlite(`sqlite://${file}`)).destroy();
+      const src = (path: string) => JSON.stringify(new URL(`../../src/${path}`, import.meta.url).href);
+      const script = `
+        const { ThreadedAuditWriter } = await import(${src('audit/thread-writer.ts')});
+        const w = new ThreadedAuditWriter({ path: ${JSON.stringify(file)}, synchronous: 'NORMAL', flushIntervalMs: 60000, batchSize: 1000, spoolFile: ${JSON.stringify(join(dir, 'spool.jsonl'))}, fallback: () => { throw new Error('no'); } }, { error() {}, warn() {}, debug() {} });
+        await w.ready;
+        w.append({ kind: 'request', decision_id: 'dec_close', tenant_id: 'acme', received_at_ms: 1, endpoint: '/v1/chat/completions', stream: false, policy_outcome: 'ALLOW', risk_score: 0, http_status: 200, cost_usd: 0, budget_reserved_usd: 0 });
+        await w.close();
+        console.log('closed');`;
+      // Exit code 13 was Node's "unsettled top-level await": the loop emptied while close awaited the exit.
+      const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 });
+      expect({ status: run.status, out: run.stdout.trim() }).toEqual({ status: 0, out: 'closed' });
+      expect(storedRows(file).map((r) => r.decision_id)).toEqual(['dec_close']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
 });
 
 describe('resent batches', () => {

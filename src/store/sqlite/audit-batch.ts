@@ -1,20 +1,19 @@
 /**
- * The SQLite audit group commit itself, on a raw better-sqlite3 connection: serialise each
- * record, chain it to its tenant's head and insert it, in one write transaction. Shared by the
- * in-process sink (store/sqlite/audit-sink.ts) and the audit thread (audit/thread.ts), which
- * runs it on its own connection so none of this work lands on the event loop. Imports nothing
- * heavier than node:crypto, so the thread stays small.
+ * The SQLite audit group commit itself, on a raw better-sqlite3 connection: chain each prepared
+ * record (store/audit-columns.ts: its JSON text and columns) to its tenant's head and insert it,
+ * in one write transaction. Shared by the in-process sink (store/sqlite/audit-sink.ts), which
+ * prepares records here, and the audit thread (audit/thread.ts), which receives them prepared by
+ * the gateway's thread and runs this on its own connection. Imports nothing heavier than
+ * node:crypto, so the thread stays small.
  */
 import Database from 'better-sqlite3';
 import { chainHash, chainOf, GENESIS_HASH } from '../../audit/chain.js';
 import type { TrailRecord } from '../../audit/admin-event.js';
-import { auditColumns as columns } from '../audit-columns.js';
+import { AUDIT_COLUMNS, preparedDecisionId, preparedTenantId, prepareRecord, type PreparedRecord } from '../audit-columns.js';
 
-const INSERT_COLUMNS = [
-  'decision_id', 'received_at', 'tenant_id', 'team_id', 'agent_id', 'key_id', 'endpoint', 'model_requested', 'model_resolved', 'provider',
-  'stream', 'policy_outcome', 'risk_score', 'http_status', 'error_code', 'input_tokens', 'output_tokens', 'cost_usd', 'budget_reserved_usd', 'total_latency_ms',
-  'record', 'kind', 'chain', 'chain_seq', 'prev_hash', 'record_hash',
-] as const;
+/** The mirrored columns first (a prepared record's `columns`, in order), then the record and its place in the chain. */
+const INSERT_COLUMNS = [...AUDIT_COLUMNS, 'record', 'kind', 'chain', 'chain_seq', 'prev_hash', 'record_hash'];
+const MIRRORED = AUDIT_COLUMNS.length;
 
 interface Head {
   seq: number;
@@ -23,28 +22,36 @@ interface Head {
 
 /** Appends batches to one connection; statements are prepared once. */
 export class SqliteAuditBatcher {
-  private readonly commit: (records: readonly TrailRecord[], skipStored: boolean) => number;
+  private readonly commit: (records: readonly PreparedRecord[], skipStored: boolean) => number;
 
   constructor(sqlite: Database.Database) {
-    const insert = sqlite.prepare(`insert into audit_records (${INSERT_COLUMNS.join(', ')}) values (${INSERT_COLUMNS.map((c) => `@${c}`).join(', ')})`);
+    // Positional parameters bound from one reused array: no per-row object to build or spread.
+    const insert = sqlite.prepare(`insert into audit_records (${INSERT_COLUMNS.join(', ')}) values (${INSERT_COLUMNS.map(() => '?').join(', ')})`);
     const headOf = sqlite.prepare<[string], { chain_seq: number; record_hash: string }>('select chain_seq, record_hash from audit_records where chain = ? order by chain_seq desc limit 1');
     const stored = sqlite.prepare<[string, string], { n: number }>('select 1 as n from audit_records where decision_id = ? and kind = ? limit 1');
-    const tx = sqlite.transaction((records: readonly TrailRecord[], skipStored: boolean) => {
+    const row: unknown[] = new Array(INSERT_COLUMNS.length);
+    const tx = sqlite.transaction((records: readonly PreparedRecord[], skipStored: boolean) => {
       const heads = new Map<string, Head>();
       let inserted = 0;
       for (const r of records) {
         // A batch sent again after its thread died may have been committed just before: never twice.
-        if (skipStored && stored.get(r.decision_id, r.kind)) continue;
-        const chain = chainOf(r.tenant_id);
+        if (skipStored && stored.get(preparedDecisionId(r), r.kind)) continue;
+        const chain = chainOf(preparedTenantId(r));
         let head = heads.get(chain);
         if (!head) {
           const last = headOf.get(chain);
           head = last ? { seq: last.chain_seq, hash: last.record_hash } : { seq: 0, hash: GENESIS_HASH };
         }
-        const record = JSON.stringify(r);
-        const next = { seq: head.seq + 1, hash: chainHash(head.hash, record) };
+        const next = { seq: head.seq + 1, hash: chainHash(head.hash, r.text) };
         heads.set(chain, next);
-        insert.run({ ...columns(r), record, kind: r.kind, chain, chain_seq: next.seq, prev_hash: head.hash, record_hash: next.hash });
+        for (let i = 0; i < MIRRORED; i++) row[i] = r.columns[i];
+        row[MIRRORED] = r.text;
+        row[MIRRORED + 1] = r.kind;
+        row[MIRRORED + 2] = chain;
+        row[MIRRORED + 3] = next.seq;
+        row[MIRRORED + 4] = head.hash;
+        row[MIRRORED + 5] = next.hash;
+        insert.run(row);
         inserted++;
       }
       return inserted;
@@ -58,6 +65,11 @@ export class SqliteAuditBatcher {
    * whose decision id and kind are already stored (a resend after a crash).
    */
   append(records: readonly TrailRecord[], skipStored = false): number {
+    return records.length === 0 ? 0 : this.commit(records.map(prepareRecord), skipStored);
+  }
+
+  /** `append` for records already prepared (the audit thread's: serialised once, on the gateway's thread). */
+  appendPrepared(records: readonly PreparedRecord[], skipStored = false): number {
     return records.length === 0 ? 0 : this.commit(records, skipStored);
   }
 }
