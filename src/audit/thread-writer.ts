@@ -2,12 +2,12 @@
  * The audit writer the gateway uses with an embedded SQLite file: each record is serialised here,
  * once, to the JSON text that is stored and hashed, with its indexed columns beside it
  * (`prepareRecord`); those strings and primitives are handed to the audit thread
- * (audit/thread.ts) — batched, one postMessage per turn of the event loop — which hashes and
+ * (audit/thread.ts) — batched, one postMessage per 5 ms or 64 records — which hashes and
  * commits them on its own connection, never deserialising objects nor serialising them again.
  * The event loop pays the JSON.stringify and the copy of the text instead of a structured clone
  * of the object (on Node 20 that is more, not less: bench/README.md); the process as a whole
  * spends far less per record. Durability is the in-process writer's: batched commits every
- * `flush_interval` (a crash loses at most that),
+ * `flush_interval` (a crash loses at most that and the 5 ms hand-over),
  * `writeNow` (strict) resolves once the thread has committed or spooled the record, `close`
  * flushes everything.
  *
@@ -23,6 +23,14 @@ import type { AuditThreadOptions, FromAuditThread, ToAuditThread } from './threa
 import type { AuditLog, AuditWriter, WriteOutcome } from './writer.js';
 
 const MAX_RESTARTS = 3;
+/**
+ * Appended records reach the thread at most this long after the first of them, or at once when
+ * POST_BATCH have gathered: one postMessage and one wake-up of the thread per batch rather than
+ * per turn of the event loop (under load the two share a core, and each wake-up costs a context
+ * switch). Well inside the default flush_interval (200 ms) a record may wait anyway.
+ */
+const POST_DELAY_MS = 5;
+const POST_BATCH = 64;
 /** The thread holds little (a queue of records): a small young generation keeps its memory small. */
 const THREAD_LIMITS = { maxYoungGenerationSizeMb: 4 };
 const RESTART_WINDOW_MS = 60_000;
@@ -42,9 +50,9 @@ export interface ThreadedAuditWriterOptions extends AuditThreadOptions {
 
 export class ThreadedAuditWriter implements AuditWriter {
   private worker!: Worker;
-  /** Appended, not yet posted (posted on the next turn of the event loop). */
+  /** Appended, not yet posted (see POST_DELAY_MS). */
   private outbox: PreparedRecord[] = [];
-  private posting = false;
+  private postTimer: NodeJS.Timeout | undefined;
   /** Posted and not yet reported settled, oldest first, from index `settledUpTo` (kept for a resend). */
   private unsettled: PreparedRecord[] = [];
   private settledUpTo = 0;
@@ -73,10 +81,8 @@ export class ThreadedAuditWriter implements AuditWriter {
     if (this.fallback) return this.fallback.append(record);
     // Serialised now, while the record is young: only the text and columns outlive this call.
     this.outbox.push(prepareRecord(record));
-    if (!this.posting) {
-      this.posting = true;
-      setImmediate(this.post);
-    }
+    if (this.outbox.length >= POST_BATCH) this.post();
+    else this.postTimer ??= setTimeout(this.post, POST_DELAY_MS);
   }
 
   writeNow(record: TrailRecord): Promise<WriteOutcome> {
@@ -113,7 +119,10 @@ export class ThreadedAuditWriter implements AuditWriter {
   }
 
   private readonly post = (): void => {
-    this.posting = false;
+    if (this.postTimer) {
+      clearTimeout(this.postTimer);
+      this.postTimer = undefined;
+    }
     if (this.outbox.length === 0 || this.fallback) return;
     const records = this.outbox;
     this.outbox = [];

@@ -97,6 +97,9 @@ describe('Scrubber', () => {
     }
     expect(scrubber.requestId('req_011CSHCtn2PwY4vGmJfBhGZn')).toBe('req_011CSHCtn2PwY4vGmJfBhGZn');
     expect(scrubber.requestId(`req_${PROVIDER_KEY}`)).toBeNull();
+    // The hex fast path still drops a configured secret of that very shape.
+    const hexSecret = `req_${'0123456789abcdef'.repeat(2)}`;
+    expect(new Scrubber([hexSecret]).requestId(hexSecret)).toBeNull();
     expect(scrubber.requestId('AKIAIOSFODNN7EXAMPLE')).toBeNull();
     expect(scrubber.requestId('ghp_0123456789abcdefghijABCDEFGHIJ012345')).toBeNull();
   });

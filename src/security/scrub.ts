@@ -37,6 +37,12 @@ const ASSIGNMENT =
 
 /** A sane id: the charset and length app.ts accepts for a client's x-request-id. */
 const SAFE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+/**
+ * The gateway's own request ids and OpenAI's (`req_` + 32 lowercase hex): no credential format
+ * has this shape, so only configured secrets are looked for (the pattern pass costs more than
+ * the rest of the audit record's scrub together).
+ */
+const HEX_REQUEST_ID = /^req_[0-9a-f]{32}$/;
 /** Retry-After is delta-seconds or an HTTP date; nothing else is passed on. */
 const RETRY_AFTER = /^(?:\d{1,9}|[A-Za-z]{3}, \d{2} [A-Za-z]{3} \d{4} \d{2}:\d{2}:\d{2} GMT)$/;
 const SAFE_TYPE = /^[A-Za-z0-9_.-]{1,64}$/;
@@ -138,7 +144,7 @@ export class Scrubber {
     if (value === undefined || !SAFE_ID.test(value)) return null;
     const out = this.removeLiterals(value);
     if (out !== value) return null;
-    return plainlyClean(value) || scrubPatterns(value, false) === value ? value : null;
+    return HEX_REQUEST_ID.test(value) || plainlyClean(value) || scrubPatterns(value, false) === value ? value : null;
   }
 
   /** Scrubs every string in a plain value (log objects), to a bounded depth; Errors become their scrubbed name and message. */
