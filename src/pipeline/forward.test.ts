@@ -10,7 +10,7 @@ import { startFakeOpenAI, type FakeOpenAI } from '../../test/fakes/openai-upstre
 import { serveCanned } from '../../test/support/canned-server.js';
 import { PROVIDER_KEY, acmeTenant, firstRoute, principalOf, readContext, stageConfig } from '../../test/support/stage-fixtures.js';
 import type { RequestContext } from './context.js';
-import { checkStreamAnswer, pipeStream, readJsonAnswer, UpstreamClient } from './forward.js';
+import { checkStreamAnswer, pipeStream, readJsonAnswer, UpstreamClient, OutputDigest } from './forward.js';
 import { RouteTable } from './select-route.js';
 
 let fake: FakeOpenAI;
@@ -202,5 +202,19 @@ describe('forward: streams', () => {
     const err = await failure(pending.then((res) => checkStreamAnswer(ctx, route, res, client.scrubber)));
     expect(err).toMatchObject({ code: 'upstream_invalid_response', status: 502 });
     expect(err.message).toContain('application/json');
+  });
+});
+
+describe('forward: output digest', () => {
+  it('equals hashing each delta in turn, for short and long streams', () => {
+    for (const deltas of [[], ['one'], ['a', 'b', 'c'], Array.from({ length: 5000 }, (_, i) => `token ${i} `)]) {
+      const digest = new OutputDigest();
+      const reference = createHash('sha256');
+      for (const d of deltas) {
+        digest.add(d);
+        reference.update(d);
+      }
+      expect(digest.digest()).toBe(reference.digest('hex'));
+    }
   });
 });

@@ -3,7 +3,7 @@
  * the answer back — whole for JSON, chunk by chunk for streams (never buffered). Transport
  * failures become catalog errors: timeouts 504, refused/reset connections 502.
  */
-import { createHash, type Hash } from 'node:crypto';
+import { createHash, hash, type Hash } from 'node:crypto';
 import { once } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import { createParser } from 'eventsource-parser';
@@ -170,7 +170,7 @@ export async function pipeStream(
   scrubber: Scrubber,
   beforeEnd: () => Promise<void> = async () => undefined,
 ): Promise<void> {
-  const outputHash = createHash('sha256');
+  const outputHash = new OutputDigest();
   // Events parsed from one upstream read are written in one go: no waiting, fewer syscalls. Configured
   // credentials never pass, even inside a 200 stream (a proxy echoing headers): each write is
   // scrubbed whole (once per upstream read, not once per event).
@@ -272,7 +272,30 @@ export async function pipeStream(
   } finally {
     out.off('close', onClientClose);
     ctx.upstreamMs += performance.now() - started;
-    ctx.outputHash = outputHash.digest('hex');
+    ctx.outputHash = outputHash.digest();
+  }
+}
+
+/**
+ * sha256 of a stream's content deltas, as if each were hashed in turn: deltas are gathered and
+ * hashed in runs of up to OUTPUT_DIGEST_RUN characters (a call into the hash per delta costs
+ * more than the hashing of a few words), so memory stays bounded however long the stream.
+ */
+const OUTPUT_DIGEST_RUN = 16_384;
+export class OutputDigest {
+  private run = '';
+  private running: Hash | undefined;
+
+  add(text: string): void {
+    this.run += text;
+    if (this.run.length >= OUTPUT_DIGEST_RUN) {
+      (this.running ??= createHash('sha256')).update(this.run);
+      this.run = '';
+    }
+  }
+
+  digest(): string {
+    return this.running ? this.running.update(this.run).digest('hex') : hash('sha256', this.run, 'hex');
   }
 }
 
@@ -289,13 +312,13 @@ function chunkBlocked(scanner: ResponseScanner, chunk: ChatCompletionChunk): boo
 }
 
 /** Records what a chunk tells the meter and audit. */
-function observeChunk(ctx: RequestContext, chunk: ChatCompletionChunk, outputHash: Hash): void {
+function observeChunk(ctx: RequestContext, chunk: ChatCompletionChunk, outputHash: OutputDigest): void {
   for (const choice of chunk.choices) {
     const delta = choice.delta;
     if (delta?.content) {
       if (ctx.timeToFirstTokenMs === null) ctx.timeToFirstTokenMs = ctx.elapsedMs();
       ctx.outputChars += delta.content.length;
-      outputHash.update(delta.content);
+      outputHash.add(delta.content);
       if (ctx.storedCompletion && ctx.outputChars <= MAX_STORED_COMPLETION_CHARS) ctx.storedCompletion.push(delta.content);
     }
     if (delta?.tool_calls) {
