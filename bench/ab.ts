@@ -5,7 +5,9 @@
  * full, single-gateway report.
  *
  *   --a DIR[:VARIANT] --b DIR[:VARIANT]   a built gateway (e.g. dist, or a copy of it made before a
- *                                          change) and a configuration variant (see VARIANTS)
+ *                                          change) and a configuration variant of bench/omega.bench.yaml:
+ *                                          audit-main-thread, audit-strict, no-policy, no-tokenizer,
+ *                                          no-limits, ungoverned (all three removed; audit stays)
  *   --rounds N (3) --duration S (5) --connections C (50) --stream --messages
  *   --sequential N (0: off)                also time N requests one at a time (added vs direct)
  *   --profile DIR                          run B with --cpu-prof into DIR
@@ -39,7 +41,19 @@ const VARIANTS: Record<string, (yaml: string) => string> = {
   '': (y) => y,
   'audit-main-thread': (y) => y.replace('audit:\n', 'audit:\n  thread: false\n'),
   'audit-strict': (y) => y.replace('${BENCH_AUDIT_DURABILITY:-batched}', 'strict'),
+  // What each governance feature costs: the bench configuration without it.
+  'no-policy': (y) => y.replace('    policy: bench\n', ''),
+  'no-tokenizer': (y) => y.replaceAll('model: gpt-4o-mini', 'model: bench-model'),
+  'no-limits': (y) => y.replace(/ {12}budget: .*\n {12}rate_limits: .*\n/, ''),
+  ungoverned: (y) => ungoverned(y),
 };
+
+/** No policy, no tokenizer, no budget or quota: what the gateway costs with nothing to enforce (audit stays on). */
+function ungoverned(y: string): string {
+  let out = y;
+  for (const v of ['no-policy', 'no-tokenizer', 'no-limits']) out = VARIANTS[v]!(out);
+  return out;
+}
 
 if (hasTaskset) spawnSync('taskset', ['-cp', '1', String(process.pid)]);
 /** CPU seconds used so far by a process's main thread (its first task) and by the whole process (all threads). */
