@@ -6,7 +6,7 @@
  *
  *   --a DIR[:VARIANT] --b DIR[:VARIANT]   a built gateway (e.g. dist, or a copy of it made before a
  *                                          change) and a configuration variant of bench/omega.bench.yaml:
- *                                          audit-main-thread, audit-strict, no-policy, no-tokenizer,
+ *                                          audit-main-thread, audit-thread, audit-strict, no-policy, no-tokenizer,
  *                                          no-limits, ungoverned (all three removed; audit stays)
  *   --rounds N (3) --duration S (5) --connections C (50) --stream --messages
  *   --sequential N (0: off)                also time N requests one at a time (added vs direct)
@@ -40,6 +40,7 @@ const { values } = parseArgs({
 const VARIANTS: Record<string, (yaml: string) => string> = {
   '': (y) => y,
   'audit-main-thread': (y) => y.replace('audit:\n', 'audit:\n  thread: false\n'),
+  'audit-thread': (y) => y.replace('audit:\n', 'audit:\n  thread: true\n'),
   'audit-strict': (y) => y.replace('${BENCH_AUDIT_DURABILITY:-batched}', 'strict'),
   // What each governance feature costs: the bench configuration without it.
   'no-policy': (y) => y.replace('    policy: bench\n', ''),
@@ -77,14 +78,14 @@ async function measured(p: Proc, shape: ReturnType<typeof chat>, connections: nu
 const median = (xs: number[]) => [...xs].sort((p, q) => p - q)[Math.floor(xs.length / 2)]!;
 const f = (n: number, d = 2) => n.toFixed(d);
 
-async function gateway(spec: string, upstream: string, dataDir: string, profileDir?: string): Promise<Proc> {
+async function gateway(spec: string, upstream: string, dataDir: string, profileDir?: string, extraEnv: Record<string, string> = {}): Promise<Proc> {
   const [dist, variant = ''] = spec.split(':');
   const edit = VARIANTS[variant];
   if (!edit) throw new Error(`unknown variant "${variant}" (${Object.keys(VARIANTS).filter(Boolean).join(', ')})`);
   const config = join(dataDir, 'omega.yaml');
   writeFileSync(config, edit(readFileSync('bench/omega.bench.yaml', 'utf8')));
   const prof = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
-  return start(0, [...prof, join(dist!, 'cli/index.js'), 'serve', '--config', config], { BENCH_UPSTREAM: upstream, BENCH_DATA_DIR: dataDir, OMEGA_LOG_LEVEL: 'warn' });
+  return start(0, [...prof, join(dist!, 'cli/index.js'), 'serve', '--config', config], { BENCH_UPSTREAM: upstream, BENCH_DATA_DIR: dataDir, OMEGA_LOG_LEVEL: 'warn', ...extraEnv });
 }
 
 async function main(): Promise<void> {
@@ -102,7 +103,7 @@ async function main(): Promise<void> {
     procs.push(bare);
     const a = await gateway(values.a!, upstream.url, dirs[0]!);
     procs.push(a);
-    const b = await gateway(values.b!, upstream.url, dirs[1]!, values.profile);
+    const b = await gateway(values.b!, upstream.url, dirs[1]!, values.profile, process.env.X_ENV_B ? Object.fromEntries(process.env.X_ENV_B.split(',').map((k) => [k, '1'])) : {});
     procs.push(b);
     await new Promise((r) => setTimeout(r, 1000));
     const rssStart = { a: rssMb(a.child.pid!), b: rssMb(b.child.pid!) };

@@ -298,7 +298,7 @@ export const ConfigSchema = z
         thread: z
           .boolean()
           .default(true)
-          .describe('SQLite file only: serialise, hash and commit audit records on a worker thread with its own connection, off the event loop. false: on the main thread (PostgreSQL and in-memory SQLite always are).'),
+          .describe('SQLite file only: serialise, hash and commit audit records on a worker thread with its own connection (true), or on the event loop: one transaction per group commit, its records inserted 16 per turn of the loop (false). PostgreSQL and in-memory SQLite always commit on the event loop (PostgreSQL 64 records per turn).'),
       })
       .strict()
       .prefault({})

@@ -81,6 +81,20 @@ async function until(check: () => boolean, ms = 20_000): Promise<void> {
 }
 
 describe('audit thread', () => {
+  it('audit.thread false: a group commit on the event loop goes in slices of one transaction, and the chains verify', async () => {
+    const batched = await gateway('audit: { flush_interval: 60s, thread: false }');
+    try {
+      expect(batched.audit).toBeInstanceOf(InProcessAuditWriter);
+      const ids = await traffic(batched, 40, 8);
+      await batched.audit.flush();
+      const rows = storedRows(join(batched.dir, 'omega.db')).filter((r) => r.kind === 'request');
+      expect(rows.map((r) => r.decision_id).sort()).toEqual([...ids].sort());
+      expect((await verdicts(join(batched.dir, 'omega.db'))).every((v) => v.broken === null)).toBe(true);
+    } finally {
+      await batched.stop();
+    }
+  }, 60_000);
+
   it('commits every record once, in completion order per chain, and the chains verify', async () => {
     const gw = await gateway();
     try {

@@ -23,15 +23,18 @@ interface Head {
 /** Appends batches to one connection; statements are prepared once. */
 export class SqliteAuditBatcher {
   private readonly commit: (records: readonly PreparedRecord[], skipStored: boolean) => number;
+  private readonly insertAll: (records: readonly PreparedRecord[], heads: Map<string, Head>, skipStored: boolean) => number;
+  private readonly control: { begin: Database.Statement; commit: Database.Statement; rollback: Database.Statement };
 
-  constructor(sqlite: Database.Database) {
+  constructor(private readonly sqlite: Database.Database) {
     // Positional parameters bound from one reused array: no per-row object to build or spread.
     const insert = sqlite.prepare(`insert into audit_records (${INSERT_COLUMNS.join(', ')}) values (${INSERT_COLUMNS.map(() => '?').join(', ')})`);
+    this.control = { begin: sqlite.prepare('BEGIN IMMEDIATE'), commit: sqlite.prepare('COMMIT'), rollback: sqlite.prepare('ROLLBACK') };
     const headOf = sqlite.prepare<[string], { chain_seq: number; record_hash: string }>('select chain_seq, record_hash from audit_records where chain = ? order by chain_seq desc limit 1');
     const stored = sqlite.prepare<[string, string], { n: number }>('select 1 as n from audit_records where decision_id = ? and kind = ? limit 1');
     const row: unknown[] = new Array(INSERT_COLUMNS.length);
-    const tx = sqlite.transaction((records: readonly PreparedRecord[], skipStored: boolean) => {
-      const heads = new Map<string, Head>();
+    // `heads`: each chain's newest record within the open transaction (read from the table once).
+    this.insertAll = (records, heads, skipStored) => {
       let inserted = 0;
       for (const r of records) {
         // A batch sent again after its thread died may have been committed just before: never twice.
@@ -55,7 +58,8 @@ export class SqliteAuditBatcher {
         inserted++;
       }
       return inserted;
-    });
+    };
+    const tx = sqlite.transaction((records: readonly PreparedRecord[], skipStored: boolean) => this.insertAll(records, new Map(), skipStored));
     // IMMEDIATE: the write lock is taken before the heads are read, so no other process appends in between.
     this.commit = (records, skipStored) => tx.immediate(records, skipStored);
   }
@@ -66,6 +70,33 @@ export class SqliteAuditBatcher {
    */
   append(records: readonly TrailRecord[], skipStored = false): number {
     return records.length === 0 ? 0 : this.commit(records.map(prepareRecord), skipStored);
+  }
+
+  /**
+   * `append` on the event loop: one write transaction for the whole batch (one commit, so each
+   * index page goes to the WAL once), its records serialised, hashed and inserted `sliceSize` at a
+   * time with `pause()` (the event loop's other work) between slices. The caller must hold the
+   * connection for the duration (store/sqlite/audit-sink.ts does, under Kysely's connection lock).
+   * All or nothing: a failure rolls the whole batch back.
+   */
+  async appendInSlices(records: readonly TrailRecord[], sliceSize: number, pause: () => Promise<void>): Promise<number> {
+    if (records.length === 0) return 0;
+    if (records.length <= sliceSize) return this.append(records);
+    // IMMEDIATE: the write lock is taken before the heads are read, so no other process appends in between.
+    this.control.begin.run();
+    try {
+      const heads = new Map<string, Head>();
+      let inserted = 0;
+      for (let i = 0; i < records.length; i += sliceSize) {
+        if (i > 0) await pause();
+        inserted += this.insertAll(records.slice(i, i + sliceSize).map(prepareRecord), heads, false);
+      }
+      this.control.commit.run();
+      return inserted;
+    } catch (err) {
+      if (this.sqlite.inTransaction) this.control.rollback.run();
+      throw err;
+    }
   }
 
   /** `append` for records already prepared (the audit thread's: serialised once, on the gateway's thread). */
