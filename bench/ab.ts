@@ -12,6 +12,7 @@
  *   --sequential N (0: off)                also time N requests one at a time (added vs direct)
  *   --profile DIR                          run B with --cpu-prof into DIR
  *   --warmup S (3)                         load each gateway this long first (JIT, heap growth), not counted
+ *   --b-env NAME[=V][,…]                   extra environment for B (e.g. switches in a patched copy of a build)
  * Prints each round and the medians: req/s, gateway/bare ratios, RSS after start and after load.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -33,6 +34,7 @@ const { values } = parseArgs({
     messages: { type: 'boolean', default: false },
     profile: { type: 'string' },
     warmup: { type: 'string', default: '3' },
+    'b-env': { type: 'string' },
   },
 });
 
@@ -103,7 +105,7 @@ async function main(): Promise<void> {
     procs.push(bare);
     const a = await gateway(values.a!, upstream.url, dirs[0]!);
     procs.push(a);
-    const b = await gateway(values.b!, upstream.url, dirs[1]!, values.profile, process.env.X_ENV_B ? Object.fromEntries(process.env.X_ENV_B.split(',').map((k) => [k, '1'])) : {});
+    const b = await gateway(values.b!, upstream.url, dirs[1]!, values.profile, values['b-env'] ? Object.fromEntries(values['b-env'].split(',').map((kv) => [kv.split('=')[0]!, kv.split('=')[1] ?? '1'])) : {});
     procs.push(b);
     await new Promise((r) => setTimeout(r, 1000));
     const rssStart = { a: rssMb(a.child.pid!), b: rssMb(b.child.pid!) };

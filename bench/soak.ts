@@ -9,7 +9,8 @@
  * Environment: SOAK_SECONDS (600), SOAK_RATE (requests/s offered, 200), SOAK_WARMUP_SECONDS
  * (60; growth is measured from the first sample after it), SOAK_SAMPLE_SECONDS (10),
  * SOAK_MAX_IN_FLIGHT (64: requests past it are skipped and counted, so a stalled gateway cannot
- * pile up work), SOAK_JSON (write every sample to this file), SOAK_DIST (the built gateway, dist;
+ * pile up work), SOAK_JSON (write every sample to this file), SOAK_NODE_FLAGS (flags for the gateway's
+ * node, e.g. `--heapsnapshot-signal=SIGUSR2` to compare heap snapshots), SOAK_DIST (the built gateway, dist;
  * e.g. a build of an older commit, to compare). Exit code 1 when RSS grew by 5 MB or
  * more after the warm-up. Run `npm run build` first (`npm run soak` does).
  */
@@ -67,7 +68,8 @@ async function main(): Promise<void> {
   try {
     const upstream = await start(1, ['--import', 'tsx', 'bench/upstream.ts']);
     procs.push(upstream);
-    const gw = await start(0, [join(process.env.SOAK_DIST ?? 'dist', 'cli/index.js'), 'serve', '--config', 'bench/omega.soak.yaml'], { BENCH_UPSTREAM: upstream.url, BENCH_DATA_DIR: dataDir, BENCH_AUDIT_DURABILITY: 'batched', OMEGA_LOG_LEVEL: 'error' });
+    const nodeFlags = (process.env.SOAK_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+    const gw = await start(0, [...nodeFlags, join(process.env.SOAK_DIST ?? 'dist', 'cli/index.js'), 'serve', '--config', 'bench/omega.soak.yaml'], { BENCH_UPSTREAM: upstream.url, BENCH_DATA_DIR: dataDir, BENCH_AUDIT_DURABILITY: 'batched', OMEGA_LOG_LEVEL: 'error' });
     procs.push(gw);
     const pool = new Pool(gw.url, { connections: MAX_IN_FLIGHT });
     console.log(`soak: ${SECONDS} s at ${RATE} req/s offered (warm-up ${WARMUP} s, a sample every ${SAMPLE} s), gateway ${gw.url}, RSS at start ${rssMb(gw.child.pid!).toFixed(1)} MB`);
