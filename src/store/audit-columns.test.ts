@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { buildAdminEvent } from '../admin/events.js';
 import type { AdminEventRecord } from '../audit/admin-event.js';
+import { parseConfigText } from '../config/load.js';
 import type { AuditRecord } from '../audit/record.js';
 import { preparedLines } from '../audit/writer.js';
 import { AUDIT_COLUMNS, auditColumns, auditColumnValues, preparedDecisionId, preparedTenantId, prepareRecord } from './audit-columns.js';
@@ -33,38 +35,13 @@ const tricky = {
   budget_remaining_usd: { tenant: 4812.329 },
 } as unknown as AuditRecord;
 
-const admin = {
-  kind: 'admin',
-  decision_id: 'adm_1',
-  received_at: '2026-01-01T00:00:00.000Z',
-  received_at_ms: 1_767_225_600_000,
-  tenant_id: null,
-  team_id: null,
-  agent_id: null,
-  key_id: null,
-  endpoint: 'admin:policy.publish',
-  model_requested: null,
-  model_resolved: null,
-  provider: null,
-  stream: false,
-  policy_outcome: '',
-  risk_score: 0,
-  http_status: 0,
-  error_code: null,
-  input_tokens: null,
-  output_tokens: null,
-  cost_usd: 0,
-  budget_reserved_usd: 0,
-  actor: { id: 'ops', kind: 'token', role: 'admin', tenant: null },
-  action: 'policy.publish',
-  target: { type: 'policy', id: 'default' },
-  before: null,
-  after: { rules: [] },
-  reason: null,
-  gateway_instance: 'g',
-  gateway_version: '0',
-  config_version: 'c',
-} satisfies AdminEventRecord;
+/** An admin event, as the admin API builds it. */
+const admin: AdminEventRecord = buildAdminEvent(
+  { config: parseConfigText('{}', 'x.yaml', {}), identity: { instance: 'g', version: '0', configVersion: 'c' } },
+  { id: 'ops', kind: 'token', role: 'admin', tenant: null },
+  { action: 'policy.publish', target: { type: 'policy', id: 'default' }, after: { rules: [] } },
+  1_767_225_600_000,
+);
 
 describe('prepared records', () => {
   it('carry the exact JSON.stringify text of the record (what is stored and hashed)', () => {
@@ -90,7 +67,7 @@ describe('prepared records', () => {
     expect([preparedDecisionId(p), preparedTenantId(p)]).toEqual(['dec_ünïcode_🎉', 'acme']);
     // Admin events have no latency field: the column is null.
     const a = Object.fromEntries(AUDIT_COLUMNS.map((c, i) => [c, auditColumnValues(admin)[i]]));
-    expect(a).toMatchObject({ total_latency_ms: null, stream: 0, tenant_id: null, decision_id: 'adm_1' });
+    expect(a).toMatchObject({ total_latency_ms: null, stream: 0, tenant_id: null, decision_id: admin.decision_id });
   });
 
   it('spool as their text, one line, and come back from a line prepared as before', () => {
