@@ -120,9 +120,8 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
   const keyStore = stores.keys;
   const auditSink = stores.audit;
   const writerOptions = { flushIntervalMs: config.audit.flush_interval, batchSize: config.audit.batch_size, spoolFile: spoolFileFor(config, cluster.isWorker ? options.instance?.split('/').pop() : undefined) };
-  // On the event loop a group commit goes in slices: SQLite's sink slices its one transaction
-  // itself (store/sqlite/audit-sink.ts); elsewhere the writer hands the sink 64 records at a time.
-  const inProcessWriter = () => new InProcessAuditWriter(auditSink, stores.kind === 'sqlite' ? writerOptions : { ...writerOptions, sliceSize: 64 }, logger);
+  // On the event loop each sink bounds a group commit's synchronous work itself (slices within one transaction).
+  const inProcessWriter = () => new InProcessAuditWriter(auditSink, writerOptions, logger);
   // An embedded file: the audit thread commits on its own connection, off the event loop. An
   // in-memory database has no second connection, and PostgreSQL commits are network I/O already.
   const auditFile = stores.kind === 'sqlite' ? sqlitePath(config.storage.url) : ':memory:';

@@ -39,12 +39,6 @@ export interface AuditWriterOptions {
   flushIntervalMs: number;
   batchSize: number;
   spoolFile: string;
-  /**
-   * Records per sink call within a group commit, with the event loop free between calls
-   * (in-process writers: a SQLite commit is synchronous, and one of a whole interval's records
-   * held the loop for milliseconds). Unset: the whole batch in one call (the audit thread).
-   */
-  sliceSize?: number;
   /** Told how many queued records each group commit settled (committed or spooled), in order. */
   onSettled?: (records: number) => void;
 }
@@ -130,8 +124,11 @@ export class GroupCommitWriter<T> {
     this.flushing = (async () => {
       if (this.spooled > 0) await this.replaySpool();
       if (batch.length === 0) return;
-      const committed = await this.appendInSlices(batch);
-      if (committed.error !== undefined) this.spool(batch.slice(committed.count), committed.error);
+      try {
+        await this.sink.append(batch);
+      } catch (err) {
+        this.spool(batch, err);
+      }
       this.options.onSettled?.(batch.length);
     })().finally(() => {
       this.flushing = undefined;
@@ -146,26 +143,6 @@ export class GroupCommitWriter<T> {
       await this.flushing;
       await this.flush();
     }
-  }
-
-  /**
-   * Appends `records` in slices of `sliceSize`, yielding to the event loop between them; stops at
-   * the first slice the store refuses. Says how many were committed (and the refusal, if any).
-   */
-  private async appendInSlices(records: T[]): Promise<{ count: number; error?: unknown }> {
-    const size = this.options.sliceSize ?? records.length;
-    let count = 0;
-    while (count < records.length) {
-      if (count > 0) await new Promise((resolve) => setImmediate(resolve));
-      const slice = count === 0 && size >= records.length ? records : records.slice(count, count + size);
-      try {
-        await this.sink.append(slice);
-      } catch (error) {
-        return { count, error: error ?? new Error('the audit store refused a commit') };
-      }
-      count += slice.length;
-    }
-    return { count };
   }
 
   private spool(records: T[], err: unknown): void {
@@ -200,11 +177,10 @@ export class GroupCommitWriter<T> {
         if ((err as NodeJS.ErrnoException).code === 'ENOENT') break;
         throw err;
       }
-      const committed = await this.appendInSlices(records);
-      if (committed.error !== undefined) {
-        // Still refused: retried on the next flush, without the slices that did go in.
-        if (committed.count > 0) rewriteSpool(replaying, records.slice(committed.count).map((r) => this.codec.line(r)));
-        break;
+      try {
+        if (records.length > 0) await this.sink.append(records);
+      } catch {
+        break; // still refused: retried on the next flush
       }
       try {
         unlinkSync(replaying);
@@ -233,16 +209,3 @@ function spoolLines(file: string): string[] {
     .filter((line) => line.trim() !== '');
 }
 
-
-/** Replaces a spool file's lines (what a partly replayed file has left), fsynced, then renamed over it. */
-function rewriteSpool(file: string, lines: string[]): void {
-  const next = `${file}.next`;
-  const fd = openSync(next, 'w');
-  try {
-    writeSync(fd, lines.join('\n') + '\n');
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(next, file);
-}
